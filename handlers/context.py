@@ -1,0 +1,63 @@
+"""What every command, action and timer runs with: who, from where, when, and one transaction."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from handlers.clock import Clock
+from handlers.i18n import I18n
+from handlers.messages import Message
+from handlers.orgconfig import OrgConfig
+
+# "Supervisor level or above" (主管级以上): a manager may do what a supervisor may.
+IMPLIED_ROLES = {"manager": {"supervisor"}}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from: the platform, the user's id there and the channel."""
+
+    platform: str  # console | slack | wecom | system
+    user: str | None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    handle: str
+    name: str
+    roles: frozenset[str]
+    locale: str
+
+    def has(self, role: str) -> bool:
+        return role in self.roles or any(role in IMPLIED_ROLES.get(r, ()) for r in self.roles)
+
+
+SYSTEM = Actor(id=None, handle="maintbot", name="maintbot", roles=frozenset(), locale="zh")
+
+
+@dataclass
+class Context:
+    session: Session
+    actor: Actor
+    origin: Origin
+    clock: Clock
+    i18n: I18n
+    org: OrgConfig
+    platforms: frozenset[str]
+    replies: list[Message] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def locale(self) -> str:
+        return self.actor.locale
+
+    def t(self, key: str, **params) -> str:
+        return self.i18n.t(self.actor.locale, key, **params)
+
+    def reply(self, message: Message) -> None:
+        self.replies.append(message)

@@ -1,0 +1,87 @@
+"""The one entry point every adapter calls: typed text or a card action in, replies out."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from handlers import audit_cmd, deadlines, help_cmd, people, visits  # noqa: F401  (registers)
+from handlers.clock import Clock
+from handlers.context import SYSTEM, Actor, Context, Origin
+from handlers.errors import UserError
+from handlers.grammar import tokenize
+from handlers.i18n import I18n
+from handlers.messages import Message, Text
+from handlers.orgconfig import OrgConfig
+from handlers.registry import resolve
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    db: Database
+    clock: Clock
+    i18n: I18n
+    org: OrgConfig
+    platforms: frozenset[str]
+
+    def context(self, session, actor: Actor, origin: Origin) -> Context:
+        return Context(session, actor, origin, self.clock, self.i18n, self.org, self.platforms)
+
+    def seed(self) -> None:
+        """Load the organisation file into the database (idempotent)."""
+        with self.db.unit_of_work() as session:
+            people.seed(self.context(session, SYSTEM, Origin("system", "org-file")), self.org)
+
+    def sweep_deadlines(self, limit: int = 200) -> int:
+        """Fire every deadline that is due (including those missed while the bot was down)."""
+        with self.db.unit_of_work() as session:
+            ctx = self.context(session, SYSTEM, Origin("system", "scheduler"))
+            return deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, limit))
+
+    def handle_text(self, origin: Origin, text: str) -> list[Message]:
+        """Run one typed command in one transaction; never raises."""
+        locale = self.i18n.default_locale
+        try:
+            with self.db.unit_of_work() as session:
+                person = people.identify(session, origin)
+                actor = (
+                    people.actor_of(person, self.i18n.default_locale)
+                    if person
+                    else Actor(None, origin.user or "?", origin.user or "?", frozenset(), locale)
+                )
+                locale = actor.locale
+                invocation = resolve(tokenize(text))
+                if person is None and not invocation.spec.public:
+                    return [self._unknown_user(origin, locale)]
+                ctx = self.context(session, actor, origin)
+                invocation.spec.func(ctx, invocation)
+                return ctx.replies
+        except UserError as err:
+            return [Text(self.i18n.t(locale, err.key, **err.params), tone="warning")]
+        except Exception:
+            incident = uuid.uuid4().hex[:8]
+            log.exception("command failed [%s]: %r from %s", incident, text, origin)
+            return [Text(self.i18n.t(locale, "error.internal", incident=incident), tone="danger")]
+
+    def handle_action(self, origin: Origin, command: str, answer: str | None = None) -> list[Message]:
+        """A card button press: its typed-command twin, plus the typed answer it asked for."""
+        if answer is not None:
+            if not answer.strip():
+                return [self._error_for(origin, "error.reason_required")]
+            command = f"{command} {_quote(answer)}"
+        return self.handle_text(origin, command)
+
+    def _unknown_user(self, origin: Origin, locale: str) -> Text:
+        return Text(self.i18n.t(locale, "error.unknown_user", user=origin.user or "?"), "warning")
+
+    def _error_for(self, origin: Origin, key: str) -> Text:
+        with self.db.unit_of_work() as session:
+            person = people.identify(session, origin)
+            locale = (person and person.locale) or self.i18n.default_locale
+        return Text(self.i18n.t(locale, key), tone="warning")
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,36 @@
+"""``/maint help`` and ``/maint help visit``: the command reference, from the registry."""
+
+from handlers.context import Context
+from handlers.messages import Card
+from handlers.registry import AREAS, COMMANDS, area_of, area, command, verbs_of
+
+area("help", "帮助", "?", "？", "h")
+
+
+def _lines(ctx: Context, area_name: str) -> list[str]:
+    lines = []
+    for spec in verbs_of(area_name):
+        usage = ctx.t(f"usage.{spec.key}")
+        aliases = f"  ({' / '.join(spec.aliases)})" if spec.aliases else ""
+        lines.append(f"/maint {usage}{aliases}\n    {ctx.t(f'help.{spec.key}')}")
+    return lines
+
+
+@command("help", public=True)
+def show_help(ctx: Context, inv) -> None:
+    topic = area_of(inv.args[0]) if inv.args else None
+    if topic:
+        aliases = " / ".join(AREAS[topic].aliases)
+        ctx.reply(
+            Card(
+                title=ctx.t("help.area_title", area=topic, aliases=aliases),
+                body="\n".join(_lines(ctx, topic)),
+            )
+        )
+        return
+    areas = sorted({a for a, _ in COMMANDS} - {"help"})
+    body = "\n".join(
+        f"• {name} ({' / '.join(AREAS[name].aliases[:2])}) — {ctx.t(f'area.{name}')}"
+        for name in areas
+    )
+    ctx.reply(Card(title=ctx.t("help.title"), body=body + "\n\n" + ctx.t("help.footer")))

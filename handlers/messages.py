@@ -1,0 +1,91 @@
+"""The neutral message model every adapter renders: plain text, cards and files.
+
+A card action carries a stable id (``visit.approve``), the subject it acts on and its
+typed-command twin (``visit approve V-12``), so anything a button does can be typed.
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Tone = Literal["info", "success", "warning", "danger"]
+Style = Literal["default", "primary", "danger"]
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    label: str
+    command: str
+    style: Style = "default"
+    subject: str | None = None
+    # When set, the action needs a free-text answer (a reason) that is appended to the command.
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    tone: Tone = "info"
+    kind: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    fields: list[Field] = field(default_factory=list)
+    body: str = ""
+    tone: Tone = "info"
+    actions: list[Action] = field(default_factory=list)
+    subject: str | None = None
+    state: str | None = None
+    state_label: str | None = None
+    kind: Literal["card"] = "card"
+
+
+@dataclass(frozen=True)
+class File:
+    name: str
+    content: str
+    mime: str = "text/plain"
+    caption: str = ""
+    kind: Literal["file"] = "file"
+
+
+Message = Text | Card | File
+
+
+def to_dict(message: Message) -> dict[str, Any]:
+    return asdict(message)
+
+
+def from_dict(data: dict[str, Any]) -> Message:
+    kind = data.get("kind")
+    if kind == "text":
+        return Text(**data)
+    if kind == "file":
+        return File(**data)
+    if kind == "card":
+        values = dict(data)
+        values["fields"] = [Field(**f) for f in data.get("fields", [])]
+        values["actions"] = [Action(**a) for a in data.get("actions", [])]
+        return Card(**values)
+    raise ValueError(f"unknown message kind: {kind!r}")
+
+
+def plain_text(message: Message) -> str:
+    """A readable one-block rendering, for logs, CSV captions and plain-text platforms."""
+    if isinstance(message, Text):
+        return message.text
+    if isinstance(message, File):
+        return message.caption or message.name
+    lines = [message.title]
+    lines += [f"{f.label}: {f.value}" for f in message.fields]
+    if message.body:
+        lines.append(message.body)
+    return "\n".join(lines)

@@ -1,0 +1,115 @@
+"""Notices leave only through the outbox, written in the same transaction as their cause.
+
+A notice is rendered in its recipient's locale when it is queued, then routed: a person gets it
+on the first active platform where they have an id; a channel kind goes to every active
+platform that has an address for it.
+"""
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from handlers.context import Context
+from handlers.messages import Message, to_dict
+from storage.models import OutboxMessage, Person, RoleGrant
+
+log = logging.getLogger(__name__)
+
+PLATFORM_ORDER = ("slack", "wecom", "console")
+Builder = Callable[[str], Message]
+
+
+def _person_address(person: Person, platform: str) -> str | None:
+    return {
+        "slack": person.slack_user_id,
+        "wecom": person.wecom_user_id,
+        "console": person.handle,
+    }[platform]
+
+
+def _enqueue(ctx: Context, *, platform, target_kind, target, locale, message, subject, person_id):
+    now = ctx.now()
+    ctx.session.add(
+        OutboxMessage(
+            created_at=now,
+            platform=platform,
+            target_kind=target_kind,
+            target=target,
+            person_id=person_id,
+            locale=locale,
+            subject=subject,
+            payload=to_dict(message),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+
+
+def _wecom_channel(route) -> str | None:
+    if route.wecom_chat:
+        return route.wecom_chat
+    return f"webhook:{route.wecom_webhook}" if route.wecom_webhook else None
+
+
+def person(ctx: Context, recipient: Person, build: Builder, subject: str | None = None) -> bool:
+    """Queue a direct notice to one person; False when no active platform reaches them."""
+    locale = ctx.i18n.locale(recipient.locale)
+    for platform in PLATFORM_ORDER:
+        address = _person_address(recipient, platform) if platform in ctx.platforms else None
+        if address:
+            _enqueue(
+                ctx,
+                platform=platform,
+                target_kind="person",
+                target=address,
+                locale=locale,
+                message=build(locale),
+                subject=subject,
+                person_id=recipient.id,
+            )
+            return True
+    log.warning("no platform reaches %s; notice about %s not queued", recipient.handle, subject)
+    return False
+
+
+def role(
+    ctx: Context, role_name: str, build: Builder, subject: str | None = None, *, skip=()
+) -> int:
+    """Queue a notice to everyone holding a role (except the ids in ``skip``)."""
+    roles = {role_name} | ({"manager"} if role_name == "supervisor" else set())
+    people = ctx.session.scalars(
+        select(Person)
+        .join(RoleGrant)
+        .where(RoleGrant.role.in_(roles), Person.active.is_(True))
+        .distinct()
+        .order_by(Person.id)
+    ).all()
+    return sum(person(ctx, p, build, subject) for p in people if p.id not in skip)
+
+
+def channel(ctx: Context, kind: str, build: Builder, subject: str | None = None) -> int:
+    """Queue a notice to the channel configured for ``kind`` on each active platform."""
+    route = ctx.org.channels.get(kind)
+    addresses = {
+        "console": f"#{kind}",
+        "slack": route.slack if route else None,
+        "wecom": _wecom_channel(route) if route else None,
+    }
+    locale = ctx.i18n.default_locale
+    count = 0
+    for platform in PLATFORM_ORDER:
+        if platform in ctx.platforms and addresses[platform]:
+            _enqueue(
+                ctx,
+                platform=platform,
+                target_kind="channel",
+                target=addresses[platform],
+                locale=locale,
+                message=build(locale),
+                subject=subject,
+                person_id=None,
+            )
+            count += 1
+    return count

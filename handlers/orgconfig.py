@@ -1,0 +1,79 @@
+"""The organisation file's schema: people, sites and rooms, notice channels, workflow rules.
+
+The file seeds people and roles; afterwards the database holds them (roles change by command).
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal["engineer", "admin", "supervisor", "manager", "oncall"]
+ROLES: tuple[str, ...] = ("engineer", "admin", "supervisor", "manager", "oncall")
+ChannelKind = Literal["visits", "shutdowns", "faults", "summaries", "admin"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonSpec(_Strict):
+    handle: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    name: str
+    roles: list[Role] = Field(default_factory=list)
+    locale: Literal["zh", "en"] | None = None
+    phone: str | None = None
+    company: str | None = None
+    slack: str | None = None
+    wecom: str | None = None
+
+
+class RoomSpec(_Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    name: str
+
+
+class SiteSpec(_Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    name: str
+    address: str | None = None
+    rooms: list[RoomSpec] = Field(min_length=1)
+
+
+class ChannelRoute(_Strict):
+    """Where one kind of notice goes on each platform."""
+
+    slack: str | None = None
+    wecom_chat: str | None = None
+    wecom_webhook: str | None = None
+
+
+class VisitRules(_Strict):
+    lead_time_days: int = Field(default=2, ge=0, le=30)
+    overrun_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    max_duration_hours: int = Field(default=24, ge=1, le=24 * 7)
+    card_return_minutes: int = Field(default=30, ge=0, le=24 * 60)
+
+
+class OrgConfig(_Strict):
+    people: list[PersonSpec] = Field(default_factory=list)
+    sites: list[SiteSpec] = Field(default_factory=list)
+    channels: dict[ChannelKind, ChannelRoute] = Field(default_factory=dict)
+    visits: VisitRules = Field(default_factory=VisitRules)
+
+    @field_validator("people")
+    @classmethod
+    def _unique_people(cls, people: list[PersonSpec]) -> list[PersonSpec]:
+        for attr in ("handle", "slack", "wecom"):
+            seen = [getattr(p, attr) for p in people if getattr(p, attr)]
+            dupes = {v for v in seen if seen.count(v) > 1}
+            if dupes:
+                raise ValueError(f"duplicate {attr}: {', '.join(sorted(dupes))}")
+        return people
+
+    @field_validator("sites")
+    @classmethod
+    def _unique_sites(cls, sites: list[SiteSpec]) -> list[SiteSpec]:
+        codes = [s.code.upper() for s in sites]
+        if len(codes) != len(set(codes)):
+            raise ValueError("duplicate site code")
+        return sites

@@ -1,0 +1,151 @@
+"""The command table: areas, verbs, their Chinese aliases and options, and word resolution.
+
+Domain modules register commands with ``@command``; every adapter resolves typed words here.
+"""
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from handlers.context import Context
+from handlers.errors import UserError
+from handlers.grammar import Parsed
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    area: str
+    verb: str | None
+    func: Callable[["Context", "Invocation"], None]
+    aliases: tuple[str, ...] = ()
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    public: bool = False  # usable by someone the organisation does not know
+
+    @property
+    def key(self) -> str:
+        return f"{self.area}.{self.verb}" if self.verb else self.area
+
+
+@dataclass
+class Invocation:
+    spec: Spec
+    args: list[str]
+    options: dict[str, str]
+
+    def arg(self, index: int, name: str) -> str:
+        if index >= len(self.args) or not self.args[index].strip():
+            raise UserError("error.missing_arg", name=name, usage=self.spec.key)
+        return self.args[index]
+
+    def rest(self, start: int) -> str:
+        return " ".join(self.args[start:]).strip()
+
+    def opt(self, name: str, default: str | None = None) -> str | None:
+        value = self.options.get(name)
+        return value if value not in (None, "") else default
+
+
+AREAS: dict[str, Area] = {}
+COMMANDS: dict[tuple[str, str | None], Spec] = {}
+
+
+def area(name: str, *aliases: str) -> None:
+    AREAS[name] = Area(name, aliases)
+
+
+def command(
+    area_name: str,
+    verb: str | None = None,
+    *,
+    aliases: tuple[str, ...] = (),
+    options: dict[str, tuple[str, ...]] | None = None,
+    public: bool = False,
+):
+    """Register a command handler ``func(ctx, invocation)``."""
+
+    def register(func):
+        COMMANDS[(area_name, verb)] = Spec(
+            area_name, verb, func, aliases, options or {}, public
+        )
+        return func
+
+    return register
+
+
+def _fold(word: str) -> str:
+    return word.strip().casefold()
+
+
+def _suggest(word: str, candidates: list[str]) -> str:
+    match = difflib.get_close_matches(_fold(word), candidates, n=1, cutoff=0.5)
+    return match[0] if match else ""
+
+
+def area_of(word: str) -> str | None:
+    folded = _fold(word)
+    for a in AREAS.values():
+        if folded == a.name or folded in a.aliases:
+            return a.name
+    return None
+
+
+def area_words() -> list[str]:
+    return [w for a in AREAS.values() for w in (a.name, *a.aliases)]
+
+
+def verbs_of(area_name: str) -> list[Spec]:
+    return [s for (a, _), s in COMMANDS.items() if a == area_name]
+
+
+def resolve(parsed: Parsed) -> Invocation:
+    """Map typed words to a command; unknown words get the nearest command as a suggestion."""
+    words = parsed.words or ["help"]
+    area_name = area_of(words[0])
+    if area_name is None:
+        raise UserError(
+            "error.unknown_command", word=words[0], suggestion=_suggest(words[0], area_words())
+        )
+    specs = verbs_of(area_name)
+    rest = words[1:]
+    spec = None
+    if rest:
+        folded = _fold(rest[0])
+        spec = next((s for s in specs if s.verb and folded in (s.verb, *s.aliases)), None)
+        if spec:
+            rest = rest[1:]
+    if spec is None:
+        spec = COMMANDS.get((area_name, None))
+    if spec is None:
+        verb_words = [w for s in specs if s.verb for w in (s.verb, *s.aliases)]
+        word = rest[0] if rest else ""
+        raise UserError(
+            "error.unknown_verb",
+            area=area_name,
+            word=word,
+            suggestion=_suggest(word, verb_words) if word else "",
+            verbs=", ".join(s.verb for s in specs if s.verb),
+        )
+    return Invocation(spec, rest, _canonical_options(spec, parsed.options))
+
+
+def _canonical_options(spec: Spec, given: dict[str, str]) -> dict[str, str]:
+    lookup = {_fold(alias): name for name, aliases in spec.options.items() for alias in aliases}
+    lookup.update({name: name for name in spec.options})
+    result: dict[str, str] = {}
+    for key, value in given.items():
+        name = lookup.get(_fold(key))
+        if name is None:
+            raise UserError(
+                "error.unknown_option",
+                key=key,
+                suggestion=_suggest(key, list(lookup)),
+                usage=spec.key,
+            )
+        result[name] = value.strip()
+    return result

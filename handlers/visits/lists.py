@@ -1,0 +1,114 @@
+"""Visit lists (pending, today, mine, onsite) and the visitor-log CSV export."""
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import or_, select
+
+from handlers.context import Context
+from handlers.errors import Forbidden, UserError
+from handlers.grammar import parse_when
+from handlers.messages import Card, File
+from handlers.refs import ref
+from handlers.registry import Invocation, command
+from handlers.visits import states as s
+from storage.models import Visit
+
+LIST_WORDS = {
+    "pending": ("待办", "待审批", "待处理", "todo"),
+    "today": ("今天", "今日"),
+    "mine": ("my", "我的", "mine"),
+    "onsite": ("在场", "here", "inside"),
+}
+LIMIT = 30
+
+
+def _kind(word: str | None) -> str:
+    if not word:
+        return "pending"
+    folded = word.strip().casefold()
+    for kind, aliases in LIST_WORDS.items():
+        if folded == kind or folded in aliases:
+            return kind
+    raise UserError("error.unknown_list", value=word, kinds=", ".join(LIST_WORDS))
+
+
+def _day_bounds(ctx: Context, day) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=ctx.i18n.tz)
+    return start, start + timedelta(days=1)
+
+
+def _query(ctx: Context, kind: str):
+    q = select(Visit)
+    me = ctx.actor.id
+    if kind == "pending":
+        waiting = [(Visit.requester_id == me) & Visit.state.in_((s.REQUESTED, s.REVIEWED, s.CHANGES))]
+        if ctx.actor.has("admin"):
+            waiting.append((Visit.state == s.REQUESTED) & (Visit.requester_id != me))
+        if ctx.actor.has("supervisor"):
+            waiting.append((Visit.state == s.REVIEWED) & (Visit.requester_id != me))
+        return q.where(or_(*waiting)).order_by(Visit.start_at)
+    if kind == "today":
+        lo, hi = _day_bounds(ctx, ctx.i18n.local(ctx.now()).date())
+        states = (s.APPROVED, s.CHECKED_IN, s.CHECKED_OUT)
+        return q.where(Visit.start_at >= lo, Visit.start_at < hi, Visit.state.in_(states)).order_by(
+            Visit.start_at
+        )
+    if kind == "onsite":
+        return q.where(Visit.state == s.CHECKED_IN).order_by(Visit.checked_in_at)
+    return q.where(Visit.requester_id == me).order_by(Visit.start_at.desc())
+
+
+@command("visit", "list", aliases=("ls", "列表", "查询"))
+def list_visits(ctx: Context, inv: Invocation) -> None:
+    kind = _kind(inv.args[0] if inv.args else None)
+    visits = ctx.session.scalars(_query(ctx, kind).limit(LIMIT + 1)).all()
+    body = ctx.i18n.render(
+        ctx.locale, "visit_list", visits=visits[:LIMIT], more=len(visits) > LIMIT, ref=ref
+    )
+    ctx.reply(Card(title=ctx.t(f"visit.list_{kind}", count=min(len(visits), LIMIT)), body=body))
+
+
+CSV_COLUMNS = (
+    "ref", "state", "visitor", "company", "contact", "id_type", "id_last4", "task", "room",
+    "responsible", "requester", "planned_start", "duration_minutes", "checked_in_at",
+    "access_card", "tools_in", "checked_out_at", "tools_out", "tools_missing", "card_returned_at",
+)  # fmt: skip
+
+
+def _row(ctx: Context, v: Visit) -> list[str]:
+    dt = ctx.i18n.fmt
+    return [
+        ref("visit", v.id), v.state, v.visitor_name, v.company, v.contact, v.id_type, v.id_last4,
+        v.task, f"{v.room.site.code}/{v.room.code}", v.responsible.name, v.requester.name,
+        dt(v.start_at), str(v.duration_minutes), dt(v.checked_in_at), v.access_card or "",
+        "; ".join(v.tools_in or []), dt(v.checked_out_at), "; ".join(v.tools_out or []),
+        "; ".join(v.tools_missing or []), dt(v.card_returned_at),
+    ]  # fmt: skip
+
+
+@command("visit", "export", aliases=("csv", "导出", "登记簿"))
+def export(ctx: Context, inv: Invocation) -> None:
+    """The visitor log (访客登记簿): every check-in between two dates, as CSV."""
+    if not (ctx.actor.has("admin") or ctx.actor.has("supervisor")):
+        raise Forbidden("error.need_role", role="admin")
+    now, tz = ctx.now(), ctx.i18n.tz
+    first = parse_when(inv.arg(0, "from"), now=now, tz=tz)
+    last = parse_when(inv.args[1], now=now, tz=tz) if len(inv.args) > 1 else first
+    lo = _day_bounds(ctx, ctx.i18n.local(first).date())[0]
+    hi = _day_bounds(ctx, ctx.i18n.local(last).date())[1]
+    if hi <= lo:
+        raise UserError("error.bad_range")
+    visits = ctx.session.scalars(
+        select(Visit)
+        .where(Visit.checked_in_at >= lo, Visit.checked_in_at < hi)
+        .order_by(Visit.checked_in_at)
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(_row(ctx, v) for v in visits)
+    span = f"{lo.date().isoformat()}_{(hi - timedelta(days=1)).date().isoformat()}"
+    caption = ctx.t("visit.export_caption", count=len(visits), span=span.replace("_", " – "))
+    ctx.reply(File(f"visitor-log_{span}.csv", "\ufeff" + out.getvalue(), "text/csv", caption))

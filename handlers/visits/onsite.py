@@ -1,0 +1,125 @@
+"""On the day: check-in (identity, access card, safety briefing, tools) and check-out."""
+
+from collections import Counter
+
+from handlers import audit, notify
+from handlers.context import Context
+from handlers.errors import Forbidden, UserError
+from handlers.grammar import parse_bool, parse_list
+from handlers.messages import Text
+from handlers.refs import ref
+from handlers.registry import Invocation, command
+from handlers.visits import reminders
+from handlers.visits import states as s
+from handlers.visits.cards import visit_card
+from handlers.visits.commands import announce, change_state, load
+from storage.models import Visit
+
+ALL_TOOLS = {"all", "same", "全部", "齐全", "一致"}
+CHECKIN_OPTIONS = {
+    "card": ("access_card", "访问卡", "门禁卡", "卡号"),
+    "verified": ("identity", "id_ok", "身份核实", "已核实", "核实"),
+    "briefing": ("safety", "安全培训", "安全告知"),
+    "tools": ("tool", "工具", "设备"),
+}
+CHECKOUT_OPTIONS = {
+    "tools": ("tool", "工具", "清点"),
+    "card": ("card_returned", "returned", "访问卡", "还卡"),
+}
+
+
+def _require_yes(inv: Invocation, key: str, error: str) -> None:
+    value = inv.opt(key)
+    if value is None or not parse_bool(value):
+        raise UserError(error)
+
+
+@command("visit", "checkin", aliases=("check-in", "arrive", "签到", "入场"), options=CHECKIN_OPTIONS)
+def checkin(ctx: Context, inv: Invocation) -> None:
+    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    s.transition("checkin", visit.state)
+    card = inv.opt("card")
+    if not card:
+        raise UserError("error.checkin_card")
+    _require_yes(inv, "verified", "error.checkin_identity")
+    _require_yes(inv, "briefing", "error.checkin_briefing")
+    tools = visit.tools if inv.opt("tools") is None else parse_list(inv.opt("tools"))
+    now = ctx.now()
+    early = visit.start_at - now
+    details = {"card": card[:32], "tools": tools, "minutes_early": int(early.total_seconds() // 60)}
+    change_state(ctx, visit, "checkin", details=details)
+    visit.checked_in_at, visit.checked_in_by_id = now, ctx.actor.id
+    visit.access_card, visit.tools_in = card[:32], tools
+    reminders.schedule_overrun(ctx, visit)
+    announce(ctx, visit, "checked_in", to=("requester", "responsible"))
+    ctx.reply(Text(ctx.t("visit.done_checkin", ref=ref("visit", visit.id), card=card), "success"))
+    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+
+
+def tool_difference(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
+    """Tools missing at check-out and tools that were not there at check-in (case-insensitive)."""
+    counted_in = Counter(t.strip().casefold() for t in before)
+    counted_out = Counter(t.strip().casefold() for t in after)
+    names = {t.strip().casefold(): t.strip() for t in [*after, *before]}
+    missing = [names[k] for k, n in (counted_in - counted_out).items() for _ in range(n)]
+    extra = [names[k] for k, n in (counted_out - counted_in).items() for _ in range(n)]
+    return missing, extra
+
+
+@command("visit", "checkout", aliases=("check-out", "leave", "签出", "离场"), options=CHECKOUT_OPTIONS)
+def checkout(ctx: Context, inv: Invocation) -> None:
+    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    s.transition("checkout", visit.state)
+    typed_tools, card = inv.opt("tools"), inv.opt("card")
+    if typed_tools is None or card is None:
+        raise UserError("error.checkout_fields")
+    tools_in = visit.tools_in or []
+    counted = tools_in if typed_tools.strip().casefold() in ALL_TOOLS else parse_list(typed_tools)
+    returned = parse_bool(card)
+    missing, extra = tool_difference(tools_in, counted)
+    details = {"tools": counted, "missing": missing, "extra": extra, "card_returned": returned}
+    change_state(ctx, visit, "checkout", details=details)
+    now = ctx.now()
+    visit.checked_out_at, visit.checked_out_by_id = now, ctx.actor.id
+    visit.tools_out, visit.tools_missing = counted, missing + extra
+    visit.card_returned_at = now if returned else None
+    reminders.cancel_all(ctx, visit)
+    if not returned:
+        reminders.schedule_card_check(ctx, visit)
+    announce(ctx, visit, "checked_out", to=("requester",))
+    if missing or extra or not returned:
+        _flag(ctx, visit, missing, extra, returned)
+    ctx.reply(Text(ctx.t("visit.done_checkout", ref=ref("visit", visit.id)), tone="success"))
+    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+
+
+def _flag(ctx: Context, visit: Visit, missing, extra, returned: bool) -> None:
+    subject = ref("visit", visit.id)
+
+    def build(locale):
+        text = ctx.i18n.render(
+            locale, "visit_flagged", visit=visit, ref=subject, missing=missing, extra=extra,
+            card_returned=returned,
+        )  # fmt: skip
+        return Text(text, tone="danger")
+
+    notify.channel(ctx, "admin", build, subject)
+    notify.role(ctx, "admin", build, subject)
+
+
+@command("visit", "card", aliases=("card-returned", "return-card", "还卡", "归还"))
+def card_returned(ctx: Context, inv: Invocation) -> None:
+    """Record an access card handed back after check-out."""
+    if not ctx.actor.has("admin"):
+        raise Forbidden("error.need_role", role="admin")
+    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    if visit.state != s.CHECKED_OUT or visit.card_returned_at is not None:
+        raise UserError("error.card_not_out", ref=ref("visit", visit.id))
+    visit.card_returned_at = ctx.now()
+    audit.record(
+        ctx, subject_type="visit", subject_id=visit.id, action="visit.card_returned",
+        old_state=visit.state, new_state=visit.state, comment=visit.access_card,
+    )  # fmt: skip
+    reminders.cancel_all(ctx, visit)
+    announce(ctx, visit, "card_returned")
+    ctx.reply(Text(ctx.t("visit.done_card", ref=ref("visit", visit.id)), tone="success"))

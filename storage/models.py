@@ -1,0 +1,195 @@
+"""SQLAlchemy 2 typed models. Every timestamp is UTC (see UTCDateTime)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Person(Base):
+    """Someone the bot knows: seeded from the organisation file, kept in the database."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    company: Mapped[str | None] = mapped_column(String(128))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    wecom_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    roles: Mapped[list["RoleGrant"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    granted_at: Mapped[datetime]
+    granted_by: Mapped[str | None] = mapped_column(String(64))
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(String(256))
+
+    rooms: Mapped[list["Room"]] = relationship(back_populates="site", lazy="selectin")
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128))
+
+    site: Mapped[Site] = relationship(back_populates="rooms", lazy="joined")
+
+
+class Visit(Base):
+    """A machine-room visit request (访问申请) and its visitor-log record."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    responsible_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"))
+    visitor_name: Mapped[str] = mapped_column(String(128))
+    company: Mapped[str] = mapped_column(String(128))
+    contact: Mapped[str] = mapped_column(String(64))
+    id_type: Mapped[str] = mapped_column(String(32))
+    id_last4: Mapped[str] = mapped_column(String(4))
+    certificates: Mapped[str | None] = mapped_column(String(256))
+    task: Mapped[str] = mapped_column(Text)
+    tools: Mapped[list[Any]] = mapped_column(default=list)
+    start_at: Mapped[datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    fault_ref: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    # check-in (进入机房)
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    access_card: Mapped[str | None] = mapped_column(String(32))
+    tools_in: Mapped[list[Any] | None] = mapped_column(JSON)
+    # check-out (离开机房)
+    checked_out_at: Mapped[datetime | None]
+    checked_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    tools_out: Mapped[list[Any] | None] = mapped_column(JSON)
+    tools_missing: Mapped[list[Any] | None] = mapped_column(JSON)
+    card_returned_at: Mapped[datetime | None]
+
+    requester: Mapped[Person] = relationship(foreign_keys=[requester_id], lazy="joined")
+    responsible: Mapped[Person] = relationship(foreign_keys=[responsible_id], lazy="joined")
+    room: Mapped[Room] = relationship(lazy="joined")
+
+
+class AuditEntry(Base):
+    """One state change: who (person and platform identity), when, what, from where."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_label: Mapped[str] = mapped_column(String(128))
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(128))
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(48))
+    old_state: Mapped[str | None] = mapped_column(String(24))
+    new_state: Mapped[str | None] = mapped_column(String(24))
+    comment: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OutboxMessage(Base):
+    """A notice waiting to leave (or already sent) through one platform adapter."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    platform: Mapped[str] = mapped_column(String(16))
+    target_kind: Mapped[str] = mapped_column(String(8))  # "person" or "channel"
+    target: Mapped[str] = mapped_column(String(128))  # platform address: user id, channel id
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    locale: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str | None] = mapped_column(String(16), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    external_ref: Mapped[str | None] = mapped_column(String(256))
+
+
+class Deadline(Base):
+    """A durable timer: a due time, a kind the domain knows how to fire, and its subject."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadline_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
