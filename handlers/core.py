@@ -8,7 +8,7 @@ from handlers import audit_cmd, deadlines, help_cmd, people, visits  # noqa: F40
 from handlers.clock import Clock
 from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError
-from handlers.grammar import tokenize
+from handlers.grammar import Parsed, tokenize
 from handlers.i18n import I18n
 from handlers.messages import Message, Text
 from handlers.orgconfig import OrgConfig
@@ -40,8 +40,14 @@ class Core:
             ctx = self.context(session, SYSTEM, Origin("system", "scheduler"))
             return deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, limit))
 
-    def handle_text(self, origin: Origin, text: str) -> list[Message]:
-        """Run one typed command in one transaction; never raises."""
+    def handle_text(
+        self, origin: Origin, text: str, options: dict[str, str] | None = None
+    ) -> list[Message]:
+        """Run one typed command (plus already-separated options) in one transaction.
+
+        Never raises: user errors become a message in the user's language, anything else is
+        logged with an incident id that the user is given.
+        """
         locale = self.i18n.default_locale
         try:
             with self.db.unit_of_work() as session:
@@ -52,7 +58,8 @@ class Core:
                     else Actor(None, origin.user or "?", origin.user or "?", frozenset(), locale)
                 )
                 locale = actor.locale
-                invocation = resolve(tokenize(text))
+                parsed = tokenize(text)
+                invocation = resolve(Parsed(parsed.words, {**parsed.options, **(options or {})}))
                 if person is None and not invocation.spec.public:
                     return [self._unknown_user(origin, locale)]
                 ctx = self.context(session, actor, origin)
@@ -66,12 +73,19 @@ class Core:
             return [Text(self.i18n.t(locale, "error.internal", incident=incident), tone="danger")]
 
     def handle_action(self, origin: Origin, command: str, answer: str | None = None) -> list[Message]:
-        """A card button press: its typed-command twin, plus the typed answer it asked for."""
-        if answer is not None:
-            if not answer.strip():
-                return [self._error_for(origin, "error.reason_required")]
-            command = f"{command} {_quote(answer)}"
-        return self.handle_text(origin, command)
+        """A card button press: its typed-command twin, completed with the answer it asked for.
+
+        A twin ending in ``key=`` takes the answer verbatim as that option's value (no quoting
+        games with what the user wrote); any other twin takes it as further typed arguments.
+        """
+        if answer is None:
+            return self.handle_text(origin, command)
+        if not command.endswith("="):
+            return self.handle_text(origin, f"{command} {answer}")
+        if not answer.strip():
+            return [self._error_for(origin, "error.reason_required")]
+        head, _, key = command[:-1].rpartition(" ")
+        return self.handle_text(origin, head, {key: answer.strip()})
 
     def _unknown_user(self, origin: Origin, locale: str) -> Text:
         return Text(self.i18n.t(locale, "error.unknown_user", user=origin.user or "?"), "warning")
@@ -82,6 +96,3 @@ class Core:
             locale = (person and person.locale) or self.i18n.default_locale
         return Text(self.i18n.t(locale, key), tone="warning")
 
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -143,7 +143,7 @@ def _canonical_options(spec: Spec, given: dict[str, str]) -> dict[str, str]:
         if name is None:
             raise UserError(
                 "error.unknown_option",
-                key=key,
+                option=key,
                 suggestion=_suggest(key, list(lookup)),
                 usage=spec.key,
             )

@@ -1,0 +1,88 @@
+"""The ``maintbot`` command line: console, db upgrade / current."""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+DEMO_DB = "maintbot-demo.sqlite3"
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import runtime
+    from bot.console import ConsoleOutput, ConsoleSender, run_console
+    from bot.orgfile import DEMO_ORG, load_org
+
+    org_path = DEMO_ORG if args.demo else settings.config
+    if args.demo:
+        Path(DEMO_DB).unlink(missing_ok=True)
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{DEMO_DB}"})
+    org = load_org(org_path)
+    if not org.people:
+        raise SettingsError(
+            "no people configured: set MAINTBOT_CONFIG to an organisation file "
+            "(see deploy/org.sample.yaml) or try `maintbot console --demo`"
+        )
+    person = (args.as_person or org.people[0].handle).lstrip("@")
+    output = ConsoleOutput(sys.stdout, Path.cwd())
+    rt = runtime.build(settings, senders={"console": ConsoleSender(output)}, org=org)
+    try:
+        run_console(rt, output, person, sys.stdin)
+    finally:
+        rt.stop()
+    return 0
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        if args.action == "upgrade":
+            migrate.upgrade(db.engine, args.revision)
+        print(f"database at revision {migrate.current(db.engine)} (head {migrate.head()})")
+    except Exception as exc:
+        raise SettingsError(f"database {db.engine.url!r}: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        db.dispose()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="maintbot",
+        description="Chat-ops for machine-room maintenance: Slack, WeCom and a console.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    console = sub.add_parser("console", help="an interactive shell acting as one person")
+    console.add_argument("--as", dest="as_person", metavar="HANDLE", help="who you are")
+    console.add_argument(
+        "--demo", action="store_true", help=f"a sample organisation in a fresh ./{DEMO_DB}"
+    )
+    console.set_defaults(run=_console)
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.add_argument("revision", nargs="?", default="head")
+    db.set_defaults(run=_db)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        level = settings.log_level
+        if args.command == "console" and level in ("DEBUG", "INFO"):
+            level = "WARNING"  # the console's screen is for the conversation, not the log
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return args.run(args, settings)
+    except SettingsError as err:
+        print(f"maintbot: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

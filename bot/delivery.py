@@ -1,0 +1,154 @@
+"""The outbox delivery worker: claims due notices, sends them through their platform's sender,
+retries with exponential backoff, and records the platform's message reference.
+
+A row is claimed with a compare-and-set (pending → sending, with a lease), so two workers
+never send the same row. A worker that dies mid-send leaves a lease that expires; the row is
+then sent again — the one case where a notice can arrive twice, and only after a crash.
+"""
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, select, update
+
+from handlers.clock import Clock
+from handlers.messages import Message, from_dict
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A send failed. ``permanent`` failures are not retried; ``retry_after`` is in seconds."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One claimed outbox row, detached from the database."""
+
+    id: int
+    platform: str
+    target_kind: str
+    target: str
+    locale: str
+    subject: str | None
+    message: Message
+    attempt: int
+
+
+class Sender(Protocol):
+    def send(self, item: Outgoing) -> str | None:
+        """Deliver one notice; return the platform's reference to it (or None)."""
+        ...
+
+
+@dataclass
+class Deliverer:
+    db: Database
+    clock: Clock
+    senders: dict[str, Sender]
+    max_attempts: int = 10
+    base_delay: float = 2.0
+    max_delay: float = 900.0
+    lease: float = 120.0
+
+    def __post_init__(self) -> None:
+        self.worker = uuid.uuid4().hex[:8]
+
+    def run_once(self, limit: int = 50) -> int:
+        """Send what is due now; returns how many rows were attempted."""
+        items = self._claim(limit)
+        for item in items:
+            self._deliver(item)
+        return len(items)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at 15 min."""
+        delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return delay * random.uniform(0.8, 1.2)
+
+    def _claimable(self, now):
+        return or_(
+            OutboxMessage.status == "pending",
+            (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now),
+        )
+
+    def _claim(self, limit: int) -> list[Outgoing]:
+        now = self.clock.now()
+        claimed: list[Outgoing] = []
+        with self.db.unit_of_work() as session:
+            rows = session.scalars(
+                select(OutboxMessage)
+                .where(
+                    self._claimable(now),
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.platform.in_(list(self.senders)),
+                )
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(limit)
+            ).all()
+            for row in rows:
+                won = session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id, self._claimable(now))
+                    .values(
+                        status="sending",
+                        lease_until=now + timedelta(seconds=self.lease),
+                        attempts=OutboxMessage.attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if won == 1:
+                    claimed.append(
+                        Outgoing(
+                            row.id, row.platform, row.target_kind, row.target, row.locale,
+                            row.subject, from_dict(row.payload), row.attempts + 1,
+                        )  # fmt: skip
+                    )
+        return claimed
+
+    def _deliver(self, item: Outgoing) -> None:
+        try:
+            reference = self.senders[item.platform].send(item)
+        except DeliveryError as err:
+            self._failed(item, str(err), err.permanent, err.retry_after)
+        except Exception as err:  # a bug or an unexpected transport error: retry, loudly
+            log.exception("outbox %s: sender raised", item.id)
+            self._failed(item, repr(err), False, None)
+        else:
+            self._finish(item, status="sent", external_ref=reference, sent_at=self.clock.now())
+
+    def _failed(self, item: Outgoing, reason: str, permanent: bool, retry_after) -> None:
+        if permanent or item.attempt >= self.max_attempts:
+            status = "failed" if permanent else "dead"
+            log.error("outbox %s to %s:%s %s: %s", item.id, item.platform, item.target, status, reason)
+            self._finish(item, status=status, last_error=reason[:2000])
+            return
+        delay = max(retry_after or 0.0, self.backoff(item.attempt))
+        log.warning("outbox %s attempt %s failed (%s); retry in %.0f s", item.id, item.attempt,
+                    reason, delay)  # fmt: skip
+        self._finish(
+            item,
+            status="pending",
+            last_error=reason[:2000],
+            next_attempt_at=self.clock.now() + timedelta(seconds=delay),
+        )
+
+    def _finish(self, item: Outgoing, **values) -> None:
+        with self.db.unit_of_work() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == item.id, OutboxMessage.status == "sending")
+                .values(lease_until=None, **values)
+                .execution_options(synchronize_session=False)
+            )

@@ -1,0 +1,82 @@
+"""Wiring: settings → database (migrated) → core → outbox delivery → scheduler."""
+
+import logging
+from dataclasses import dataclass, field
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.delivery import Deliverer, Sender
+from bot.orgfile import load_org
+from bot.settings import Settings, SettingsError
+from handlers.clock import Clock, SystemClock
+from handlers.core import Core
+from handlers.i18n import I18n
+from handlers.orgconfig import OrgConfig
+from storage import migrate
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def open_database(settings: Settings) -> Database:
+    """The database, migrated when it is the embedded SQLite default; checked otherwise."""
+    db = Database(settings.database_url)
+    if db.engine.dialect.name == "sqlite":
+        migrate.upgrade(db.engine)
+        return db
+    try:
+        current = migrate.current(db.engine)
+    except Exception as exc:
+        raise SettingsError(f"cannot reach MAINTBOT_DATABASE_URL: {exc.__class__.__name__}: {exc}")
+    if current != migrate.head():
+        raise SettingsError(
+            f"the database is at revision {current or 'none'}, not {migrate.head()}: "
+            "run `maintbot db upgrade` first"
+        )
+    return db
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    core: Core
+    deliverer: Deliverer
+    scheduler: BackgroundScheduler = field(init=False)
+
+    def tick(self) -> None:
+        """One round of background work: fire due deadlines, then send due notices."""
+        try:
+            self.core.sweep_deadlines()
+            while self.deliverer.run_once():
+                pass
+        except Exception:
+            log.exception("background tick failed; retrying on the next one")
+
+    def start_background(self, interval_seconds: float = 2.0) -> None:
+        self.scheduler = BackgroundScheduler(timezone=self.settings.tz)
+        self.scheduler.add_job(
+            self.tick, "interval", seconds=interval_seconds, id="tick",
+            max_instances=1, coalesce=True, replace_existing=True,
+        )  # fmt: skip
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if getattr(self, "scheduler", None) and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.db.dispose()
+
+
+def build(
+    settings: Settings,
+    *,
+    senders: dict[str, Sender],
+    org: OrgConfig | None = None,
+    clock: Clock | None = None,
+) -> Runtime:
+    clock = clock or SystemClock()
+    org = org if org is not None else load_org(settings.config)
+    db = open_database(settings)
+    core = Core(db, clock, I18n(settings.tz, settings.locale), org, frozenset(senders))
+    core.seed()
+    return Runtime(settings, db, core, Deliverer(db, clock, senders))
