@@ -25,7 +25,11 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
             "no people configured: set MAINTBOT_CONFIG to an organisation file "
             "(see deploy/org.sample.yaml) or try `maintbot console --demo`"
         )
-    person = (args.as_person or org.people[0].handle).lstrip("@")
+    person = (args.as_person or org.people[0].handle).lstrip("@").lower()
+    handles = [p.handle for p in org.people]
+    if person not in handles:
+        known = ", ".join(handles)
+        raise SettingsError(f"--as {args.as_person}: nobody has that handle; known: {known}")
     output = ConsoleOutput(sys.stdout, Path.cwd())
     rt = runtime.build(settings, senders={"console": ConsoleSender(output)}, org=org)
     try:
@@ -43,8 +47,10 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "upgrade":
             migrate.upgrade(db.engine, args.revision)
-        print(f"database at revision {migrate.current(db.engine)} (head {migrate.head()})")
+        current = migrate.current(db.engine) or "none (empty database)"
+        print(f"database at revision {current} (head {migrate.head()})")
     except Exception as exc:
+        exc = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
         raise SettingsError(f"database {db.engine.url!r}: {exc.__class__.__name__}: {exc}") from exc
     finally:
         db.dispose()
@@ -78,9 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "console" and level in ("DEBUG", "INFO"):
             level = "WARNING"  # the console's screen is for the conversation, not the log
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # Alembic logs seven "setup plugin" lines at INFO on every run; keep "Running upgrade".
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         return args.run(args, settings)
     except SettingsError as err:
-        print(f"maintbot: {err}", file=sys.stderr)
+        one_line = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        print(f"maintbot: {one_line}", file=sys.stderr)
         return 2
 
 

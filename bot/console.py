@@ -2,6 +2,7 @@
 actions by number. Reads a script from standard input when it is not a terminal.
 """
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,13 +107,16 @@ class Console:
         if first.lower() in SWITCH:
             self.switch(rest.strip())
             return
-        if line.isdigit():
+        if line.isdecimal():  # not isdigit(): "①" and "²" are digits that int() refuses
             self.press(int(line), lines)
             return
         self.show(self.runtime.core.handle_text(self.origin, line))
 
     def switch(self, handle: str) -> None:
-        handle = handle.lstrip("@")
+        handle = handle.lstrip("@").lower()  # handles are lower case; `as Bob` means @bob
+        if not handle:
+            self.show([self.runtime.core.notice_for(self.origin, "console.as_usage")])
+            return
         replies = self.runtime.core.handle_text(Origin("console", handle), "whoami")
         if replies and isinstance(replies[0], Card):
             self.person = handle
@@ -122,7 +126,7 @@ class Console:
 
     def press(self, number: int, lines: Iterator[str]) -> None:
         if not 1 <= number <= len(self.output.actions):
-            self.output.write(f"⚠ no action [{number}] on screen")
+            self.show([self.runtime.core.notice_for(self.origin, "console.no_action", n=number)])
             return
         action = self.output.actions[number - 1]
         answer = self.ask(action.prompt, lines) if action.prompt else None
@@ -147,10 +151,8 @@ class Console:
 
 
 def interactive_lines(prompt) -> Iterator[str]:
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history where available)
-    except ImportError:  # pragma: no cover
-        pass
     while True:
         try:
             yield input(prompt())
@@ -168,4 +170,3 @@ def run_console(runtime: Runtime, output: ConsoleOutput, person: str, stdin: Tex
     else:
         console.run(iter(stdin.readline, ""), echo=True)
         runtime.tick()
-

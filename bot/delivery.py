@@ -1,9 +1,11 @@
 """The outbox delivery worker: claims due notices, sends them through their platform's sender,
 retries with exponential backoff, and records the platform's message reference.
 
-A row is claimed with a compare-and-set (pending → sending, with a lease), so two workers
-never send the same row. A worker that dies mid-send leaves a lease that expires; the row is
-then sent again — the one case where a notice can arrive twice, and only after a crash.
+A row is claimed with a compare-and-set (pending → sending, with a lease and a claim token),
+so two workers never send the same row, and a worker whose lease ran out cannot overwrite the
+outcome of the claim that replaced it. A worker that dies mid-send leaves a lease that
+expires; the row is then sent again — the one case where a notice can arrive twice, and only
+after a crash.
 """
 
 import logging
@@ -44,6 +46,7 @@ class Outgoing:
     subject: str | None
     message: Message
     attempt: int
+    claim: str  # finishing is conditional on this claim still being the current one
 
 
 class Sender(Protocol):
@@ -61,9 +64,6 @@ class Deliverer:
     base_delay: float = 2.0
     max_delay: float = 900.0
     lease: float = 120.0
-
-    def __post_init__(self) -> None:
-        self.worker = uuid.uuid4().hex[:8]
 
     def run_once(self, limit: int = 50) -> int:
         """Send what is due now; returns how many rows were attempted."""
@@ -98,11 +98,13 @@ class Deliverer:
                 .limit(limit)
             ).all()
             for row in rows:
+                token = uuid.uuid4().hex
                 won = session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == row.id, self._claimable(now))
                     .values(
                         status="sending",
+                        claim=token,
                         lease_until=now + timedelta(seconds=self.lease),
                         attempts=OutboxMessage.attempts + 1,
                     )
@@ -111,9 +113,16 @@ class Deliverer:
                 if won == 1:
                     claimed.append(
                         Outgoing(
-                            row.id, row.platform, row.target_kind, row.target, row.locale,
-                            row.subject, from_dict(row.payload), row.attempts + 1,
-                        )  # fmt: skip
+                            row.id,
+                            row.platform,
+                            row.target_kind,
+                            row.target,
+                            row.locale,
+                            row.subject,
+                            from_dict(row.payload),
+                            row.attempts + 1,
+                            token,
+                        )
                     )
         return claimed
 
@@ -131,12 +140,19 @@ class Deliverer:
     def _failed(self, item: Outgoing, reason: str, permanent: bool, retry_after) -> None:
         if permanent or item.attempt >= self.max_attempts:
             status = "failed" if permanent else "dead"
-            log.error("outbox %s to %s:%s %s: %s", item.id, item.platform, item.target, status, reason)
+            log.error(
+                "outbox %s to %s:%s %s: %s", item.id, item.platform, item.target, status, reason
+            )
             self._finish(item, status=status, last_error=reason[:2000])
             return
         delay = max(retry_after or 0.0, self.backoff(item.attempt))
-        log.warning("outbox %s attempt %s failed (%s); retry in %.0f s", item.id, item.attempt,
-                    reason, delay)  # fmt: skip
+        log.warning(
+            "outbox %s attempt %s failed (%s); retry in %.0f s",
+            item.id,
+            item.attempt,
+            reason,
+            delay,
+        )
         self._finish(
             item,
             status="pending",
@@ -148,7 +164,7 @@ class Deliverer:
         with self.db.unit_of_work() as session:
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == item.id, OutboxMessage.status == "sending")
-                .values(lease_until=None, **values)
+                .where(OutboxMessage.id == item.id, OutboxMessage.claim == item.claim)
+                .values(lease_until=None, claim=None, **values)
                 .execution_options(synchronize_session=False)
             )

@@ -21,10 +21,21 @@ def load_org(path: Path | None) -> OrgConfig:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
         return OrgConfig.model_validate(data or {})
     except (OSError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"invalid organisation file {path} (MAINTBOT_CONFIG): {exc}") from None
+        raise SettingsError(
+            f"invalid organisation file {path} (MAINTBOT_CONFIG): {_one_line(exc)}"
+        ) from None
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "top level"
+        message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(
-            f"invalid organisation file {path} (MAINTBOT_CONFIG): {where}: {first['msg']}"
+            f"invalid organisation file {path} (MAINTBOT_CONFIG): {where}: {message}"
         ) from None
+
+
+def _one_line(exc: Exception) -> str:
+    """A parse error as one line: PyYAML's own text spans several, with a source excerpt."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return " ".join(str(exc).split())

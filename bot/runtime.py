@@ -27,7 +27,10 @@ def open_database(settings: Settings) -> Database:
     try:
         current = migrate.current(db.engine)
     except Exception as exc:
-        raise SettingsError(f"cannot reach MAINTBOT_DATABASE_URL: {exc.__class__.__name__}: {exc}")
+        exc = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
+        raise SettingsError(
+            f"cannot reach MAINTBOT_DATABASE_URL: {exc.__class__.__name__}: {exc}"
+        ) from None
     if current != migrate.head():
         raise SettingsError(
             f"the database is at revision {current or 'none'}, not {migrate.head()}: "
@@ -56,9 +59,14 @@ class Runtime:
     def start_background(self, interval_seconds: float = 2.0) -> None:
         self.scheduler = BackgroundScheduler(timezone=self.settings.tz)
         self.scheduler.add_job(
-            self.tick, "interval", seconds=interval_seconds, id="tick",
-            max_instances=1, coalesce=True, replace_existing=True,
-        )  # fmt: skip
+            self.tick,
+            "interval",
+            seconds=interval_seconds,
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
         self.scheduler.start()
 
     def stop(self) -> None:

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
         return value
 
+    @field_validator("config", mode="before")
+    @classmethod
+    def _config_unset(cls, value):
+        """``MAINTBOT_CONFIG=`` (empty, as a .env template leaves it) means no file, not "."."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("config")
     @classmethod
     def _config(cls, value: Path | None) -> Path | None:

@@ -72,7 +72,9 @@ class Core:
             log.exception("command failed [%s]: %r from %s", incident, text, origin)
             return [Text(self.i18n.t(locale, "error.internal", incident=incident), tone="danger")]
 
-    def handle_action(self, origin: Origin, command: str, answer: str | None = None) -> list[Message]:
+    def handle_action(
+        self, origin: Origin, command: str, answer: str | None = None
+    ) -> list[Message]:
         """A card button press: its typed-command twin, completed with the answer it asked for.
 
         A twin ending in ``key=`` takes the answer verbatim as that option's value (no quoting
@@ -83,16 +85,16 @@ class Core:
         if not command.endswith("="):
             return self.handle_text(origin, f"{command} {answer}")
         if not answer.strip():
-            return [self._error_for(origin, "error.reason_required")]
+            return [self.notice_for(origin, "error.reason_required")]
         head, _, key = command[:-1].rpartition(" ")
         return self.handle_text(origin, head, {key: answer.strip()})
 
     def _unknown_user(self, origin: Origin, locale: str) -> Text:
         return Text(self.i18n.t(locale, "error.unknown_user", user=origin.user or "?"), "warning")
 
-    def _error_for(self, origin: Origin, key: str) -> Text:
+    def notice_for(self, origin: Origin, key: str, **params) -> Text:
+        """A catalog message in the language of whoever ``origin`` is (adapters use it too)."""
         with self.db.unit_of_work() as session:
             person = people.identify(session, origin)
             locale = (person and person.locale) or self.i18n.default_locale
-        return Text(self.i18n.t(locale, key), tone="warning")
-
+        return Text(self.i18n.t(locale, key, **params), tone="warning")

@@ -28,10 +28,16 @@ _FULLWIDTH = str.maketrans(
     {"“": '"', "”": '"', "「": '"', "」": '"', "‘": "'", "’": "'", "＝": "=", "：": ":"}
 )
 _KEY = re.compile(r"[\w-]+")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _normalise(text: str) -> str:
-    """Full-width quotes, ＝ and ： to ASCII; non-ASCII spaces (U+3000, NBSP, U+2005) to " "."""
+    """Full-width quotes, ＝ and ： to ASCII; non-ASCII spaces (U+3000, NBSP, U+2005) to " ".
+
+    NUL is dropped and lone surrogates (from broken clients) become U+FFFD: no database stores
+    either, PostgreSQL refuses NUL and UTF-8 cannot encode a lone surrogate.
+    """
+    text = _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
     text = text.translate(_FULLWIDTH)
     return "".join(" " if c.isspace() and not c.isascii() else c for c in text)
 
@@ -142,6 +148,13 @@ def _localize(naive: datetime, tz: ZoneInfo) -> datetime:
     return aware.astimezone(UTC)
 
 
+def _in_range(when: datetime) -> datetime:
+    """Refuse years 1 and 9999: adding a duration or a day (or a zone offset) there overflows."""
+    if not 1 < when.year < 9999:
+        raise ValueError("year out of range")
+    return when
+
+
 def _clock(text: str) -> time:
     m = _TIME.fullmatch(text)
     if not m:
@@ -171,8 +184,9 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
             return now.astimezone(UTC)
         if (rel := _REL.fullmatch(s)) and any(rel.groups()):
             moved = local + timedelta(days=int(rel["d"] or 0))  # wall-clock days
-            return moved.astimezone(UTC) + timedelta(
-                hours=int(rel["h"] or 0), minutes=int(rel["m"] or 0)
+            return _in_range(
+                moved.astimezone(UTC)
+                + timedelta(hours=int(rel["h"] or 0), minutes=int(rel["m"] or 0))
             )
         if not (m := _DATE.match(s)):
             raise ValueError(s)
@@ -193,7 +207,9 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
             day = date(today.year, month, dom)
             if day < today:
                 day = date(today.year + 1, month, dom)
-        return _localize(datetime.combine(day, _clock(rest) if rest else WORKDAY_START), tz)
+        return _in_range(
+            _localize(datetime.combine(day, _clock(rest) if rest else WORKDAY_START), tz)
+        )
     except (ValueError, OverflowError):
         raise UserError("error.bad_date", value=text) from None
 

@@ -2,7 +2,7 @@
 
 from handlers.context import Context
 from handlers.messages import Card
-from handlers.registry import AREAS, COMMANDS, area_of, area, command, verbs_of
+from handlers.registry import AREAS, COMMANDS, area, area_of, command, verbs_of
 
 area("help", "帮助", "?", "？", "h")
 

@@ -47,7 +47,8 @@ class I18n:
     def catalogs(self) -> dict[str, dict[str, Template]]:
         result: dict[str, dict[str, Template]] = {}
         for locale in LOCALES:
-            raw = yaml.safe_load(_template_dir().joinpath(locale, "catalog.yaml").read_text("utf-8"))
+            path = _template_dir().joinpath(locale, "catalog.yaml")
+            raw = yaml.safe_load(path.read_text("utf-8"))
             result[locale] = {key: self.env.from_string(str(text)) for key, text in raw.items()}
         return result
 

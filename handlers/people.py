@@ -102,9 +102,13 @@ def find(session: Session, word: str) -> Person:
 
 def _role_word(word: str) -> str:
     aliases = {
-        "工程师": "engineer", "管理员": "admin", "主管": "supervisor",
-        "经理": "manager", "值班": "oncall", "on-call": "oncall",
-    }  # fmt: skip
+        "工程师": "engineer",
+        "管理员": "admin",
+        "主管": "supervisor",
+        "经理": "manager",
+        "值班": "oncall",
+        "on-call": "oncall",
+    }
     role = aliases.get(word.strip(), word.strip().lower())
     if role not in ROLES:
         raise UserError("error.unknown_role", value=word, roles=", ".join(ROLES))
@@ -152,7 +156,7 @@ def role_list(ctx: Context, inv) -> None:
 
 def _change_role(ctx: Context, inv, grant: bool) -> None:
     if not ctx.actor.has("admin"):
-        raise Forbidden("error.need_role", role=ctx.t("role.admin"))
+        raise Forbidden("error.need_role", role="admin")
     person = find(ctx.session, inv.arg(0, "person"))
     role = _role_word(inv.arg(1, "role"))
     held = {g.role: g for g in person.roles}

@@ -70,9 +70,7 @@ def command(
     """Register a command handler ``func(ctx, invocation)``."""
 
     def register(func):
-        COMMANDS[(area_name, verb)] = Spec(
-            area_name, verb, func, aliases, options or {}, public
-        )
+        COMMANDS[(area_name, verb)] = Spec(area_name, verb, func, aliases, options or {}, public)
         return func
 
     return register

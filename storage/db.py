@@ -13,6 +13,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if url.startswith(("mysql", "mariadb")):
@@ -21,11 +22,21 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The sqlite3 driver's own transaction handling opens no transaction for SELECT or SAVEPOINT,
+    # so work in a released savepoint (each deadline firer's) committed on its own. We begin.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # IMMEDIATE takes the write lock up front (waiting up to busy_timeout): units of work run one
+    # at a time, so a read-then-write never fails on a stale snapshot, and what PostgreSQL and
+    # MariaDB get from FOR UPDATE (ignored by SQLite) holds here too.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -1,6 +1,7 @@
 """A test driver for the core: people type commands, the test reads replies and the outbox."""
 
 from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,6 +18,12 @@ from storage.models import AuditEntry, OutboxMessage
 TZ = ZoneInfo("Asia/Shanghai")
 
 
+@cache
+def _i18n(locale: str) -> I18n:
+    """One I18n per locale for the whole run: compiling the catalogs takes a quarter second."""
+    return I18n(TZ, locale)
+
+
 @dataclass
 class Chat:
     core: Core
@@ -24,7 +31,7 @@ class Chat:
 
     @classmethod
     def start(cls, db: Database, clock: FakeClock, org: OrgConfig, locale: str = "en") -> "Chat":
-        core = Core(db, clock, I18n(TZ, locale), org, frozenset({"console"}))
+        core = Core(db, clock, _i18n(locale), org, frozenset({"console"}))
         core.seed()
         return cls(core, clock)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, event, text
 from sqlalchemy.engine import make_url
 
 from handlers.clock import FakeClock
@@ -69,6 +69,15 @@ def backend_url(request, tmp_path_factory) -> Iterator[str]:
         yield from _scratch_database(request.param)
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_url(request, tmp_path) -> Iterator[str]:
+    """A brand-new, empty database of each requested backend, for one test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    else:
+        yield from _scratch_database(request.param)
+
+
 @pytest.fixture(scope="session")
 def migrated_url(backend_url) -> str:
     database = Database(backend_url)
@@ -77,15 +86,42 @@ def migrated_url(backend_url) -> str:
     return backend_url
 
 
-@pytest.fixture
-def db(migrated_url) -> Iterator[Database]:
-    """A migrated database emptied before each test."""
+def _sqlite_no_sync(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
+@pytest.fixture(scope="session")
+def shared_database(migrated_url) -> Iterator[Database]:
+    """One engine per backend for the run, so SQLAlchemy compiles each statement only once."""
     database = Database(migrated_url)
-    with database.unit_of_work() as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(delete(table))
+    if database.engine.dialect.name == "sqlite":
+        # a throw-away file: skip the fsync on every commit (durability, not behaviour)
+        event.listen(database.engine, "connect", _sqlite_no_sync)
     yield database
     database.dispose()
+
+
+def _empty(database: Database) -> None:
+    """Delete every row and restart the id counters, so every test's first visit is V-1."""
+    tables = list(reversed(Base.metadata.sorted_tables))
+    dialect = database.engine.dialect.name
+    with database.unit_of_work() as session:
+        if dialect == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        for table in tables:
+            session.execute(delete(table))
+        if dialect in ("mysql", "mariadb"):
+            for table in tables:
+                session.execute(text(f"ALTER TABLE {table.name} AUTO_INCREMENT = 1"))
+
+
+@pytest.fixture
+def db(shared_database) -> Database:
+    """A migrated database emptied before each test."""
+    _empty(shared_database)
+    return shared_database
 
 
 @pytest.fixture
@@ -93,9 +129,15 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
+@pytest.fixture(scope="session")
+def org_data() -> dict:
+    return yaml.safe_load(ORG_FILE.read_text("utf-8"))
+
+
 @pytest.fixture
-def org() -> OrgConfig:
-    return OrgConfig.model_validate(yaml.safe_load(ORG_FILE.read_text("utf-8")))
+def org(org_data) -> OrgConfig:
+    """A fresh copy for each test (tests may change it); the file is parsed once."""
+    return OrgConfig.model_validate(org_data)
 
 
 @pytest.fixture

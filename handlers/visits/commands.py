@@ -18,7 +18,8 @@ area("visit", "visits", "v", "访问", "访问申请", "来访", "进机房")
 
 def load(session: Session, word: str, *, lock: bool = False) -> Visit:
     _, ident = parse_ref(word, expected="visit")
-    visit = session.get(Visit, ident, with_for_update=lock)
+    # lock the visit row only: PostgreSQL refuses FOR UPDATE on the outer-joined people and room
+    visit = session.get(Visit, ident, with_for_update={"of": Visit} if lock else None)
     if visit is None:
         raise NotFound("error.not_found", ref=ref("visit", ident))
     return visit
@@ -42,7 +43,8 @@ def announce(ctx: Context, visit: Visit, event: str, *, to: tuple[str, ...] = ()
 
     notify.channel(ctx, "visits", card, subject)
     skip = {ctx.actor.id}
-    for target in to:
+    # people first: someone who is also in a notified role gets their own notice, not a 2nd card
+    for target in sorted(to, key=lambda t: t not in ("requester", "responsible")):
         if target in ("requester", "responsible"):
             person = visit.requester if target == "requester" else visit.responsible
             if person.id not in skip:
@@ -123,6 +125,7 @@ def review(ctx: Context, inv: Invocation) -> None:
 
 
 def _decide(ctx: Context, visit: Visit, action: str, comment: str | None) -> None:
+    s.transition(action, visit.state)  # "already approved" outranks the reviewer rule
     if action == "approve" and ctx.actor.id == visit.reviewed_by_id:
         raise UserError("error.same_reviewer")
     change_state(ctx, visit, action, comment=comment)
@@ -177,7 +180,9 @@ def edit(ctx: Context, inv: Invocation) -> None:
     fields = form.validate(ctx, inv.options, visit.requester, partial=True)
     start_at = fields.get("start_at", visit.start_at)
     emergency = fields.get("emergency", visit.emergency)
-    form.check_timing(ctx, start_at, emergency, fields.get("fault_ref", visit.fault_ref))
+    # the lead time was met when it was filed: only a new time or emergency flag is checked again
+    if fields.keys() & {"start_at", "emergency", "fault_ref"} or start_at <= ctx.now():
+        form.check_timing(ctx, start_at, emergency, fields.get("fault_ref", visit.fault_ref))
     change_state(ctx, visit, "edit", details=_audit_fields(fields))
     for key, value in fields.items():
         setattr(visit, key, value)
@@ -192,7 +197,11 @@ def edit(ctx: Context, inv: Invocation) -> None:
 def cancel(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
     reason = inv.opt("reason") or inv.rest(1) or None
-    told = ("requester", "admin", "responsible") if visit.state == s.APPROVED else ("requester", "admin")
+    told = (
+        ("requester", "admin", "responsible")
+        if visit.state == s.APPROVED
+        else ("requester", "admin")
+    )
     change_state(ctx, visit, "cancel", comment=reason)
     visit.decision_note = reason
     reminders.cancel_all(ctx, visit)
@@ -204,4 +213,3 @@ def cancel(ctx: Context, inv: Invocation) -> None:
 def show(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx.session, inv.arg(0, "ref"))
     ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
-

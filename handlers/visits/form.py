@@ -14,7 +14,7 @@ from handlers import people
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.grammar import parse_bool, parse_duration, parse_list, parse_when
-from handlers.refs import parse_ref
+from handlers.refs import parse_ref, ref
 from storage.models import Person, Room, Site
 
 # canonical option → the words users may type for it (English and Chinese)
@@ -36,6 +36,8 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "fault": ("incident", "故障"),
 }
 REQUIRED = ("at", "duration", "room", "task", "company", "contact", "id")
+# free text cut to fit its column (storage.models.Visit): PostgreSQL and MariaDB refuse more
+TEXT_LIMITS = {"task": 2000, "company": 128, "contact": 64, "certificates": 256}
 _ID_SPLIT = re.compile(r"^\s*(.+?)\s*[:：/ ]\s*([A-Za-z0-9*\- ]+?)\s*$")
 
 
@@ -56,6 +58,9 @@ def find_room(session: Session, word: str) -> Room:
         rooms = rooms or session.scalars(query.where(_same(Site.code, text))).all()
     if len(rooms) == 1:
         return rooms[0]
+    if rooms:
+        matches = ", ".join(sorted(f"{r.site.code}/{r.code}" for r in rooms))
+        raise UserError("error.ambiguous_room", value=word, matches=matches)
     known = ", ".join(
         f"{r.site.code}/{r.code}" for r in session.scalars(query.order_by(Site.code, Room.code))
     )
@@ -86,9 +91,11 @@ def validate(
         if not partial and default and key not in values:
             values[key] = default
     if not partial:
-        missing = [k for k in REQUIRED if k not in values and not (
-            k == "id" and {"id_type", "id_last4"} <= values.keys()
-        )]
+        missing = [
+            k
+            for k in REQUIRED
+            if k not in values and not (k == "id" and {"id_type", "id_last4"} <= values.keys())
+        ]
         if missing:
             raise UserError("error.missing_fields", fields=missing)
     fields: dict[str, Any] = {}
@@ -103,9 +110,9 @@ def validate(
         fields["room_id"] = find_room(ctx.session, values["room"]).id
     if "id" in values or "id_type" in values or "id_last4" in values:
         fields["id_type"], fields["id_last4"] = _identity(values)
-    for key in ("task", "company", "contact", "certificates"):
+    for key, limit in TEXT_LIMITS.items():
         if key in values:
-            fields[key] = values[key][:2000] if key == "task" else values[key][:250]
+            fields[key] = values[key][:limit]
     if "tools" in values:
         fields["tools"] = parse_list(values["tools"])
     if "responsible" in values:
@@ -115,7 +122,7 @@ def validate(
     if "emergency" in values:
         fields["emergency"] = parse_bool(values["emergency"])
     if "fault" in values:
-        fields["fault_ref"] = "F-%d" % parse_ref(values["fault"], expected="fault")[1]
+        fields["fault_ref"] = ref("fault", parse_ref(values["fault"], expected="fault")[1])
     return fields
 
 

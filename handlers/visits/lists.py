@@ -43,11 +43,15 @@ def _query(ctx: Context, kind: str):
     q = select(Visit)
     me = ctx.actor.id
     if kind == "pending":
-        waiting = [(Visit.requester_id == me) & Visit.state.in_((s.REQUESTED, s.REVIEWED, s.CHANGES))]
+        waiting = [
+            (Visit.requester_id == me) & Visit.state.in_((s.REQUESTED, s.REVIEWED, s.CHANGES))
+        ]
         if ctx.actor.has("admin"):
             waiting.append((Visit.state == s.REQUESTED) & (Visit.requester_id != me))
         if ctx.actor.has("supervisor"):
-            waiting.append((Visit.state == s.REVIEWED) & (Visit.requester_id != me))
+            # not the supervisor's own request, nor one she reviewed herself: she cannot approve it
+            others = (Visit.requester_id != me) & (Visit.reviewed_by_id != me)
+            waiting.append((Visit.state == s.REVIEWED) & others)
         return q.where(or_(*waiting)).order_by(Visit.start_at)
     if kind == "today":
         lo, hi = _day_bounds(ctx, ctx.i18n.local(ctx.now()).date())
@@ -71,21 +75,53 @@ def list_visits(ctx: Context, inv: Invocation) -> None:
 
 
 CSV_COLUMNS = (
-    "ref", "state", "visitor", "company", "contact", "id_type", "id_last4", "task", "room",
-    "responsible", "requester", "planned_start", "duration_minutes", "checked_in_at",
-    "access_card", "tools_in", "checked_out_at", "tools_out", "tools_missing", "card_returned_at",
-)  # fmt: skip
+    "ref",
+    "state",
+    "visitor",
+    "company",
+    "contact",
+    "id_type",
+    "id_last4",
+    "task",
+    "room",
+    "responsible",
+    "requester",
+    "planned_start",
+    "duration_minutes",
+    "checked_in_at",
+    "access_card",
+    "tools_in",
+    "checked_out_at",
+    "tools_out",
+    "tools_missing",
+    "card_returned_at",
+)
 
 
 def _row(ctx: Context, v: Visit) -> list[str]:
     dt = ctx.i18n.fmt
     return [
-        ref("visit", v.id), v.state, v.visitor_name, v.company, v.contact, v.id_type, v.id_last4,
-        v.task, f"{v.room.site.code}/{v.room.code}", v.responsible.name, v.requester.name,
-        dt(v.start_at), str(v.duration_minutes), dt(v.checked_in_at), v.access_card or "",
-        "; ".join(v.tools_in or []), dt(v.checked_out_at), "; ".join(v.tools_out or []),
-        "; ".join(v.tools_missing or []), dt(v.card_returned_at),
-    ]  # fmt: skip
+        ref("visit", v.id),
+        v.state,
+        v.visitor_name,
+        v.company,
+        v.contact,
+        v.id_type,
+        v.id_last4,
+        v.task,
+        f"{v.room.site.code}/{v.room.code}",
+        v.responsible.name,
+        v.requester.name,
+        dt(v.start_at),
+        str(v.duration_minutes),
+        dt(v.checked_in_at),
+        v.access_card or "",
+        "; ".join(v.tools_in or []),
+        dt(v.checked_out_at),
+        "; ".join(v.tools_out or []),
+        "; ".join(v.tools_missing or []),
+        dt(v.card_returned_at),
+    ]
 
 
 @command("visit", "export", aliases=("csv", "导出", "登记簿"))

@@ -34,7 +34,9 @@ def _require_yes(inv: Invocation, key: str, error: str) -> None:
         raise UserError(error)
 
 
-@command("visit", "checkin", aliases=("check-in", "arrive", "签到", "入场"), options=CHECKIN_OPTIONS)
+@command(
+    "visit", "checkin", aliases=("check-in", "arrive", "签到", "入场"), options=CHECKIN_OPTIONS
+)
 def checkin(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
     s.transition("checkin", visit.state)
@@ -66,7 +68,9 @@ def tool_difference(before: list[str], after: list[str]) -> tuple[list[str], lis
     return missing, extra
 
 
-@command("visit", "checkout", aliases=("check-out", "leave", "签出", "离场"), options=CHECKOUT_OPTIONS)
+@command(
+    "visit", "checkout", aliases=("check-out", "leave", "签出", "离场"), options=CHECKOUT_OPTIONS
+)
 def checkout(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
     s.transition("checkout", visit.state)
@@ -98,13 +102,18 @@ def _flag(ctx: Context, visit: Visit, missing, extra, returned: bool) -> None:
 
     def build(locale):
         text = ctx.i18n.render(
-            locale, "visit_flagged", visit=visit, ref=subject, missing=missing, extra=extra,
+            locale,
+            "visit_flagged",
+            visit=visit,
+            ref=subject,
+            missing=missing,
+            extra=extra,
             card_returned=returned,
-        )  # fmt: skip
+        )
         return Text(text, tone="danger")
 
     notify.channel(ctx, "admin", build, subject)
-    notify.role(ctx, "admin", build, subject)
+    notify.role(ctx, "admin", build, subject, skip={ctx.actor.id})
 
 
 @command("visit", "card", aliases=("card-returned", "return-card", "还卡", "归还"))
@@ -117,9 +126,14 @@ def card_returned(ctx: Context, inv: Invocation) -> None:
         raise UserError("error.card_not_out", ref=ref("visit", visit.id))
     visit.card_returned_at = ctx.now()
     audit.record(
-        ctx, subject_type="visit", subject_id=visit.id, action="visit.card_returned",
-        old_state=visit.state, new_state=visit.state, comment=visit.access_card,
-    )  # fmt: skip
+        ctx,
+        subject_type="visit",
+        subject_id=visit.id,
+        action="visit.card_returned",
+        old_state=visit.state,
+        new_state=visit.state,
+        comment=visit.access_card,
+    )
     reminders.cancel_all(ctx, visit)
     announce(ctx, visit, "card_returned")
     ctx.reply(Text(ctx.t("visit.done_card", ref=ref("visit", visit.id)), tone="success"))

@@ -1,0 +1,256 @@
+"""Who is told what, in which language (document 000, step 1: the engineer is told the result
+with the access rules and safety notes). Notices leave through the outbox only."""
+
+import pytest
+
+from handlers.messages import from_dict
+from tests.visits_kit import (
+    new_outbox,
+    no_internal_errors,  # noqa: F401  (autouse)
+    ok,
+    ref_in,
+    request,
+    t,
+    visit_in,
+)
+
+EVERYONE = ("alice", "erin", "bob", "amy", "carol", "dan", "zhang")
+
+
+def told(chat, since: int) -> dict[str, list]:
+    """The new outbox rows since ``since``, by target."""
+    result: dict[str, list] = {}
+    for row in new_outbox(chat, since):
+        result.setdefault(row.target, []).append(row)
+    return result
+
+
+def step(chat, who: str, command: str) -> dict[str, list]:
+    since = len(chat.outbox())
+    ok(chat, who, command)
+    return told(chat, since)
+
+
+def kinds(rows) -> list[str]:
+    return [row.payload["kind"] for row in rows]
+
+
+def text_of(row) -> str:
+    message = from_dict(row.payload)
+    return message.text if message.kind == "text" else message.title + "\n" + message.body
+
+
+# --- one step at a time ----------------------------------------------------------------------
+
+
+def test_a_request_goes_to_the_admins_and_the_visits_channel(chat):
+    since = len(chat.outbox())
+    ref = request(chat, "alice")
+    notices = told(chat, since)
+    assert set(notices) == {"#visits", "bob", "amy"}
+    for target in ("#visits", "bob", "amy"):
+        [row] = notices[target]
+        assert row.payload["kind"] == "card" and row.subject == ref
+        assert row.payload["state"] == "requested"
+    # the admins' card offers the decision buttons
+    assert [a["id"] for a in notices["bob"][0].payload["actions"]] == [
+        "visit.approve",
+        "visit.changes",
+        "visit.reject",
+    ]
+    assert (
+        notices["bob"][0].target_kind == "person" and notices["#visits"][0].target_kind == "channel"
+    )
+
+
+def test_an_admins_own_request_goes_to_the_other_admins_only(chat):
+    since = len(chat.outbox())
+    request(chat, "amy", "company=Acme contact=1")
+    assert set(told(chat, since)) == {"#visits", "bob"}
+
+
+def test_after_review_the_supervisors_and_the_requester_are_told(chat):
+    ref = request(chat, "alice")
+    notices = step(chat, "bob", f"visit approve {ref}")
+    assert set(notices) == {"#visits", "amy", "carol", "dan", "alice"}  # dan is a manager
+    assert kinds(notices["carol"]) == ["card"] and kinds(notices["dan"]) == ["card"]
+    [note] = notices["alice"]
+    assert text_of(note) == (
+        f"Your machine-room visit request {ref} was reviewed by Bob Admin (admin) "
+        "and now waits for a supervisor's approval."
+    )
+
+
+def test_approval_tells_the_requester_with_access_rules_and_safety_notes(chat):
+    ref = visit_in(chat, "reviewed", extra="responsible=erin")
+    notices = step(chat, "carol", f"visit approve {ref}")
+    assert set(notices) == {"#visits", "alice", "erin"}
+    [note] = notices["alice"]
+    text = text_of(note)
+    assert f"Your machine-room visit request {ref} is approved (by Carol Supervisor)" in text
+    assert "When: 2026-11-25 09:00, expected duration 2 h" in text
+    assert "Room: Shanghai DC 1 SH1/A101 (1 Example Road)" in text
+    assert "Access rules:" in text and "Safety notes:" in text
+    assert "15 minutes early" in text and "passport ending 5432" in text
+    assert "escape routes" in text and "fire" in text
+    assert "temporary access card" in text
+    # the responsible person hears of it too
+    assert "approved" in text_of(notices["erin"][0])
+
+
+def test_rejection_and_changes_reach_the_requester_with_the_reason(chat):
+    ref = request(chat)
+    notices = step(chat, "bob", f'visit reject {ref} reason="no slot on Wednesday"')
+    assert set(notices) == {"#visits", "alice"}
+    assert "rejected by Bob Admin" in text_of(notices["alice"][0])
+    assert "Reason: no slot on Wednesday" in text_of(notices["alice"][0])
+    ref2 = request(chat)
+    notices = step(chat, "bob", f'visit changes {ref2} note="list your tools"')
+    assert set(notices) == {"#visits", "alice"}
+    assert "back for changes: list your tools" in text_of(notices["alice"][0])
+    assert f"/maint visit edit {ref2}" in text_of(notices["alice"][0])
+
+
+def test_an_edit_goes_back_to_the_admins(chat):
+    ref = visit_in(chat, "changes_requested")
+    notices = step(chat, "alice", f"visit edit {ref} tools=laptop")
+    assert set(notices) == {"#visits", "bob", "amy"}
+
+
+def test_cancelling_an_approved_visit_tells_requester_admins_and_responsible(chat):
+    ref = visit_in(chat, "approved", extra="responsible=erin")
+    notices = step(chat, "bob", f"visit cancel {ref} power work")
+    assert set(notices) == {"#visits", "alice", "amy", "erin"}
+    note = text_of(notices["alice"][0])
+    assert f"Machine-room visit {ref}" in note and "cancelled by Bob Admin" in note
+    assert "Reason: power work" in note
+
+
+def test_cancelling_a_new_request_does_not_bother_the_responsible_person(chat):
+    ref = request(chat, "alice", "responsible=erin")
+    notices = step(chat, "alice", f"visit cancel {ref}")
+    assert set(notices) == {"#visits", "bob", "amy"}
+
+
+def test_check_in_and_check_out_tell_the_requester(chat):
+    ref = visit_in(chat, "approved", extra="responsible=erin")
+    notices = step(chat, "bob", f"visit checkin {ref} card=A-07 verified=yes briefing=yes")
+    assert set(notices) == {"#visits", "alice", "erin"}
+    assert "checked in to SH1/A101" in text_of(notices["alice"][0])
+    assert "temporary access card A-07" in text_of(notices["alice"][0])
+    notices = step(chat, "bob", f"visit checkout {ref} tools=all card=yes")
+    assert set(notices) == {"#visits", "alice"}
+    assert f"{ref}: Alice Engineer checked out at" in text_of(notices["alice"][0])
+
+
+# --- rules that hold for every step ----------------------------------------------------------
+
+# {first} and {second} stand for the references of the two requests, once filed
+FLOW = [
+    (
+        "alice",
+        'visit request at="2026-11-25 09:00" duration=2h room=SH1/A101 task=x '
+        "id=p:1234 responsible=carol",
+    ),
+    ("amy", "visit approve {first}"),
+    ("carol", "visit approve {first}"),  # carol is also the responsible person
+    ("amy", "visit checkin {first} card=A-07 verified=yes briefing=yes tools=laptop"),
+    ("amy", "visit checkout {first} tools=none card=no"),  # flagged: a tool and the card
+    ("bob", "visit card {first}"),
+    (
+        "amy",
+        'visit request at="2026-11-26 09:00" duration=2h room=SH1/A101 task=y '
+        "id=p:1234 company=A contact=1 responsible=bob",
+    ),
+    ("bob", "visit approve {second}"),
+    ("dan", "visit approve {second}"),
+    ("amy", "visit cancel {second}"),
+]
+
+
+def run_flow(chat):
+    """Run FLOW, yielding each step with the notices it queued."""
+    refs: dict[str, str] = {}
+    for who, command in FLOW:
+        since = len(chat.outbox())
+        answer = ok(chat, who, command.format(**refs))
+        if " request " in command:
+            refs["second" if refs else "first"] = ref_in(answer)
+        yield who, command, told(chat, since)
+
+
+def test_nobody_is_told_about_their_own_action_and_nobody_twice(chat):
+    for who, command, notices in run_flow(chat):
+        assert who not in notices, (command, notices[who])
+        for target, rows in notices.items():
+            assert len(rows) == 1, (command, target, [text_of(r) for r in rows])
+
+
+def test_a_requester_who_is_also_a_supervisor_gets_one_notice_on_review(chat):
+    ref = request(chat, "carol", "company=Acme contact=1")
+    notices = step(chat, "bob", f"visit approve {ref}")
+    assert len(notices["carol"]) == 1
+    assert "reviewed by Bob Admin" in text_of(notices["carol"][0])  # her own notice, not a card
+
+
+def test_a_responsible_admin_gets_one_notice_on_cancel(chat):
+    ref = visit_in(chat, "approved", extra="responsible=bob")
+    notices = step(chat, "alice", f"visit cancel {ref}")
+    assert len(notices["bob"]) == 1 and "cancelled by Alice Engineer" in text_of(notices["bob"][0])
+
+
+def test_the_visits_channel_gets_a_card_on_every_change(chat):
+    first = None
+    for _who, command, notices in run_flow(chat):
+        assert len(notices["#visits"]) == 1, command
+        first = first or notices["#visits"][0].subject
+    rows = chat.outbox(target="#visits")
+    assert len(rows) == len(FLOW)
+    assert [r.payload["state"] for r in rows if r.subject == first] == [
+        "requested",
+        "reviewed",
+        "approved",
+        "checked_in",
+        "checked_out",
+        "checked_out",
+    ]
+
+
+# --- languages -------------------------------------------------------------------------------
+
+
+def test_notices_are_rendered_in_each_recipients_language(chat):
+    ref = request(chat, "zhang")
+    notices = step(chat, "bob", f"visit approve {ref}")
+    assert notices["zhang"][0].locale == "zh"
+    assert "已由管理员 Bob Admin 审核通过" in text_of(notices["zhang"][0])
+    assert notices["dan"][0].locale == "zh" and notices["carol"][0].locale == "en"
+    assert notices["dan"][0].payload["title"] == f"{ref} 机房访问申请：replace disk"
+    assert notices["carol"][0].payload["title"] == f"{ref} Machine-room visit: replace disk"
+    assert "待主管批准" in notices["dan"][0].payload["body"]
+    assert [a["label"] for a in notices["dan"][0].payload["actions"]] == [
+        "批准",
+        "退回修改",
+        "驳回",
+    ]
+    notices = step(chat, "dan", f"访问 批准 {ref}")
+    text = text_of(notices["zhang"][0])
+    assert f"你的机房访问申请 {ref} 已批准（批准人：Dan Manager）" in text
+    assert "访问规范：" in text and "安全注意事项：" in text and "逃生通道" in text
+    assert "passport 尾号 5432" in text
+
+
+def test_the_channel_speaks_the_default_language(chat):
+    ref = request(chat, "zhang")
+    [row] = chat.outbox(target="#visits")
+    assert row.locale == "en" and row.payload["title"] == f"{ref} Machine-room visit: replace disk"
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_every_person_is_reachable_on_the_console(chat, who):
+    """No notice is silently dropped: everyone in the organisation has a console address."""
+    ref = visit_in(chat, "reviewed", extra=f"responsible={who}")
+    notices = step(chat, "dan" if who != "dan" else "carol", f"visit approve {ref}")
+    if who != "alice":
+        assert who in notices
+    assert t(chat, "state.approved") in chat.notices("#visits")[-1]

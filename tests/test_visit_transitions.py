@@ -1,0 +1,355 @@
+"""The visit state machine through the chat: every allowed and every forbidden transition, and who
+may take each one (document 000, step 1: the admin reviews, a supervisor approves)."""
+
+import pytest
+
+from handlers.context import Origin
+from handlers.visits import states as s
+from tests.visits_kit import (
+    PATHS,
+    audit_of,
+    no_internal_errors,  # noqa: F401  (autouse)
+    ok,
+    refused,
+    request,
+    snapshot,
+    t,
+    visit,
+    visit_in,
+)
+
+# the typed command for each action, and someone who may take it when the state allows
+ACTIONS: dict[str, tuple[str, str]] = {
+    "review": ("bob", "visit review {ref}"),
+    "approve": ("carol", "visit approve {ref}"),
+    "reject": ("amy", 'visit reject {ref} reason="no slot"'),
+    "changes": ("amy", 'visit changes {ref} note="add the tools"'),
+    "edit": ("alice", 'visit edit {ref} task="replace two disks"'),
+    "cancel": ("alice", 'visit cancel {ref} reason="not needed"'),
+    "checkin": ("bob", "visit checkin {ref} card=A-07 verified=yes briefing=yes"),
+    "checkout": ("bob", "visit checkout {ref} tools=all card=yes"),
+}
+STATES = list(PATHS)
+
+
+def allowed(action: str, state: str) -> s.Transition | None:
+    return next((x for x in s.TRANSITIONS if x.action == action and state in x.sources), None)
+
+
+CASES = [(a, st) for a in ACTIONS for st in STATES]
+
+
+def test_the_table_covers_every_action_and_state():
+    assert {x.action for x in s.TRANSITIONS} == set(ACTIONS)
+    assert set(STATES) == set(s.OPEN) | set(s.FINAL)
+
+
+@pytest.mark.parametrize(
+    ("action", "state"), [c for c in CASES if allowed(*c)], ids=lambda v: str(v)
+)
+def test_allowed_transition(chat, action, state):
+    ref = visit_in(chat, state)
+    who, command = ACTIONS[action]
+    before = snapshot(chat, ref)
+    ok(chat, who, command.format(ref=ref))
+    target = allowed(action, state).target
+    assert visit(chat, ref).state == target
+    entry = audit_of(chat, ref)[-1]
+    assert (entry.action, entry.old_state, entry.new_state) == (f"visit.{action}", state, target)
+    assert entry.actor_label.endswith(f"({who})")
+    after = snapshot(chat, ref)
+    assert after.audit == before.audit + 1
+    assert after.outbox > before.outbox  # at least the #visits card
+    assert chat.notices("#visits")[-1].startswith(f"{ref} Machine-room visit")
+
+
+@pytest.mark.parametrize(
+    ("action", "state"), [c for c in CASES if not allowed(*c)], ids=lambda v: str(v)
+)
+def test_forbidden_transition_changes_nothing(chat, action, state):
+    ref = visit_in(chat, state)
+    who, command = ACTIONS[action]
+    answer = refused(chat, who, command.format(ref=ref), ref)
+    if action == "approve" and state == s.REQUESTED:
+        # "visit approve" on a new request is the admin review, which carol cannot give
+        assert answer == t(chat, "error.need_role", role="admin")
+    else:
+        assert answer == t(chat, "error.visit_bad_state", action=action, state=state)
+        assert "is not possible now" in answer
+
+
+def test_refusal_in_chinese_names_the_state_and_the_action(chat):
+    ref = visit_in(chat, "cancelled")
+    answer = refused(chat, "dan", f"访问 批准 {ref}", ref)
+    assert answer == "当前状态为「已取消」，不能执行「批准」。"
+
+
+# --- review and approve ----------------------------------------------------------------------
+
+
+def test_review_then_approve_records_who_decided(chat):
+    ref = request(chat)
+    assert ok(chat, "bob", f"visit approve {ref} looks fine") == t(
+        chat, "visit.done_review", ref=ref
+    )
+    assert visit(chat, ref).reviewed_by_id is not None
+    assert ok(chat, "carol", f"visit approve {ref}") == t(chat, "visit.done_approve", ref=ref)
+    v = visit(chat, ref)
+    assert v.state == "approved"
+    entries = audit_of(chat, ref)
+    assert [e.action for e in entries] == ["visit.request", "visit.review", "visit.approve"]
+    assert entries[1].comment == "looks fine"
+    assert [e.actor_label for e in entries[1:]] == ["Bob Admin (bob)", "Carol Supervisor (carol)"]
+
+
+def test_a_manager_may_approve(chat):
+    ref = visit_in(chat, "reviewed")
+    assert ok(chat, "dan", f"访问 批准 {ref}") == t(chat, "visit.done_approve", "zh", ref=ref)
+    assert visit(chat, ref).state == "approved"
+
+
+def test_amy_is_admin_and_supervisor_and_may_do_either_step(chat):
+    ref = request(chat)
+    ok(chat, "amy", f"visit review {ref}")
+    ref2 = visit_in(chat, "reviewed")  # reviewed by bob
+    ok(chat, "amy", f"visit approve {ref2}")
+    assert visit(chat, ref).state == "reviewed" and visit(chat, ref2).state == "approved"
+
+
+def test_the_admin_who_reviewed_cannot_also_approve(chat):
+    ref = request(chat)
+    ok(chat, "amy", f"visit approve {ref}")  # amy reviews
+    answer = refused(chat, "amy", f"visit approve {ref}", ref)
+    assert answer == t(chat, "error.same_reviewer")
+    ok(chat, "carol", f"visit approve {ref}")
+
+
+def test_a_second_approval_is_refused_as_already_approved(chat):
+    ref = request(chat)
+    ok(chat, "amy", f"visit approve {ref}")
+    ok(chat, "carol", f"visit approve {ref}")
+    expected = t(chat, "error.visit_bad_state", action="approve", state="approved")
+    assert refused(chat, "carol", f"visit approve {ref}", ref) == expected
+    assert refused(chat, "dan", f"visit approve {ref}", ref).startswith("当前状态为「已批准」")
+    # even the reviewer is told it is already approved, not that she reviewed it
+    assert refused(chat, "amy", f"visit approve {ref}", ref) == expected
+
+
+@pytest.mark.parametrize("who", ["alice", "erin", "carol", "dan", "zhang"])
+def test_only_admins_review(chat, who):
+    ref = request(chat)
+    answer = refused(chat, who, f"visit review {ref}", ref)
+    if who == "alice":
+        assert answer == t(chat, "error.own_request")
+    else:
+        locale = "zh" if who in ("dan", "zhang") else "en"
+        assert answer == t(chat, "error.need_role", locale, role="admin")
+
+
+@pytest.mark.parametrize("who", ["erin", "bob", "zhang"])
+def test_only_supervisors_approve(chat, who):
+    ref = visit_in(chat, "reviewed")
+    answer = refused(chat, who, f"visit approve {ref}", ref)
+    if who == "bob":  # bob reviewed it; he is no supervisor either
+        assert answer in (
+            t(chat, "error.same_reviewer"),
+            t(chat, "error.need_role", role="supervisor"),
+        )
+    else:
+        assert "supervisor" in answer or "机房主管" in answer
+
+
+def test_nobody_reviews_or_approves_their_own_request(chat):
+    ref = request(chat, "amy", "company=Acme contact=1")  # amy is admin and supervisor
+    assert refused(chat, "amy", f"visit review {ref}", ref) == t(chat, "error.own_request")
+    ok(chat, "bob", f"visit review {ref}")
+    assert refused(chat, "amy", f"visit approve {ref}", ref) == t(chat, "error.own_request")
+    assert refused(chat, "amy", f'visit reject {ref} reason="mine"', ref) == t(
+        chat, "error.own_request"
+    )
+    ok(chat, "carol", f"visit approve {ref}")
+
+
+def test_a_supervisors_own_request_goes_to_another_supervisor(chat):
+    ref = request(chat, "carol", "company=Acme contact=1")
+    ok(chat, "bob", f"visit review {ref}")
+    assert refused(chat, "carol", f"visit approve {ref}", ref) == t(chat, "error.own_request")
+    ok(chat, "dan", f"visit approve {ref}")
+
+
+# --- reject, changes, edit -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["visit reject {ref}", 'visit reject {ref} reason=""'])
+def test_reject_needs_a_reason(chat, command):
+    ref = request(chat)
+    assert refused(chat, "bob", command.format(ref=ref), ref) == t(chat, "error.reason_required")
+
+
+def test_reject_with_a_reason_in_words_or_as_an_option(chat):
+    ref = request(chat)
+    assert ok(chat, "bob", f"visit reject {ref} no free slot this week") == t(
+        chat, "visit.rejected", ref=ref
+    )
+    v = visit(chat, ref)
+    assert (v.state, v.decision_note) == ("rejected", "no free slot this week")
+    assert audit_of(chat, ref)[-1].comment == "no free slot this week"
+    ref2 = visit_in(chat, "reviewed")
+    ok(chat, "carol", f"访问 驳回 {ref2} 原因=时间冲突")
+    assert visit(chat, ref2).decision_note == "时间冲突"
+
+
+def test_reject_on_a_new_request_is_for_admins_on_a_reviewed_one_for_supervisors(chat):
+    ref = request(chat)
+    assert refused(chat, "carol", f"visit reject {ref} no", ref) == t(
+        chat, "error.need_role", role="admin"
+    )
+    ref2 = visit_in(chat, "reviewed")
+    assert refused(chat, "bob", f"visit reject {ref2} no", ref2) == t(
+        chat, "error.need_role", role="supervisor"
+    )
+
+
+def test_reject_from_a_card_button_with_an_empty_answer(chat):
+    ref = request(chat)
+    before = snapshot(chat, ref)
+    [answer] = chat.core.handle_action(Origin("console", "bob"), f"visit reject {ref} reason=", " ")
+    assert answer.text == t(chat, "error.reason_required")
+    assert snapshot(chat, ref) == before
+
+
+def test_changes_then_edit_goes_back_to_review(chat):
+    ref = visit_in(chat, "reviewed")
+    assert ok(chat, "carol", f'visit changes {ref} note="bring the CCNA"') == t(
+        chat, "visit.changes_sent", ref=ref
+    )
+    v = visit(chat, ref)
+    assert (v.state, v.decision_note, v.reviewed_by_id) == (
+        "changes_requested",
+        "bring the CCNA",
+        None,
+    )
+    assert refused(chat, "carol", f"visit changes {ref} again", ref) == t(
+        chat, "error.visit_bad_state", action="changes", state="changes_requested"
+    )
+    ok(chat, "alice", f"visit edit {ref} certificates=CCNA")
+    v = visit(chat, ref)
+    assert (v.state, v.certificates) == ("requested", "CCNA")
+    # the whole review starts again; bob, who reviewed the first time, may review again
+    ok(chat, "bob", f"visit approve {ref}")
+    ok(chat, "dan", f"visit approve {ref}")
+    actions = [e.action for e in audit_of(chat, ref)]
+    assert actions == [
+        "visit.request",
+        "visit.review",
+        "visit.changes",
+        "visit.edit",
+        "visit.review",
+        "visit.approve",
+    ]
+
+
+def test_changes_needs_a_note(chat):
+    ref = request(chat)
+    assert refused(chat, "bob", f"visit changes {ref}", ref) == t(chat, "error.reason_required")
+
+
+@pytest.mark.parametrize("who", ["erin", "carol", "zhang"])
+def test_only_the_requester_or_an_admin_edits(chat, who):
+    ref = request(chat)
+    answer = refused(chat, who, f"visit edit {ref} task=other", ref)
+    locale = "zh" if who == "zhang" else "en"
+    assert answer == t(chat, "error.not_owner", locale)
+
+
+def test_an_admin_may_edit_someone_elses_request(chat):
+    ref = visit_in(chat, "changes_requested")
+    ok(chat, "bob", f"visit edit {ref} duration=3h")
+    assert (visit(chat, ref).state, visit(chat, ref).duration_minutes) == ("requested", 180)
+
+
+# --- cancel ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "amy"])
+def test_requester_or_admin_cancels(chat, who):
+    ref = visit_in(chat, "approved")
+    assert ok(chat, who, f"visit cancel {ref} plans changed") == t(chat, "visit.cancelled", ref=ref)
+    v = visit(chat, ref)
+    assert (v.state, v.decision_note) == ("cancelled", "plans changed")
+    assert audit_of(chat, ref)[-1].comment == "plans changed"
+
+
+@pytest.mark.parametrize("who", ["erin", "carol", "dan", "zhang"])
+def test_others_cannot_cancel(chat, who):
+    ref = visit_in(chat, "approved", extra="responsible=erin")
+    answer = refused(chat, who, f"visit cancel {ref}", ref)
+    locale = "zh" if who in ("dan", "zhang") else "en"
+    assert answer == t(chat, "error.not_owner", locale)
+
+
+def test_cancel_without_a_reason_is_allowed(chat):
+    ref = request(chat)
+    ok(chat, "alice", f"访问 取消 {ref}")
+    v = visit(chat, ref)
+    assert (v.state, v.decision_note) == ("cancelled", None)
+
+
+# --- references ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["V-{n}", "v{n}", "#V-{n}", "{n}", "v-{n}"])
+def test_reference_forms(chat, form):
+    ref = request(chat)
+    ok(chat, "bob", f"visit review {form.format(n=ref[2:])}")
+    assert visit(chat, ref).state == "reviewed"
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [("V-99", "error.not_found"), ("F-1", "error.bad_ref"), ("banana", "error.bad_ref")],
+)
+def test_unknown_and_bad_references(chat, typed, key):
+    request(chat)
+    answer = refused(chat, "bob", f"visit approve {typed}")
+    if key == "error.not_found":
+        assert answer == t(chat, key, ref="V-99")
+    else:
+        assert answer == t(chat, key, value=typed, example="V-12")
+
+
+def test_missing_reference(chat):
+    answer = refused(chat, "bob", "visit approve")
+    assert answer.startswith("Missing ref. Usage: /maint visit approve V-12")
+
+
+# --- card buttons ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "state", ["requested", "reviewed", "changes_requested", "approved", "checked_in"]
+)
+def test_every_card_button_is_a_working_command(chat, state):
+    """A button's typed twin, with the answer its prompt asks for, does what the button says."""
+    answers = {
+        "visit.changes": "please add tools",
+        "visit.reject": "no slot",
+        "visit.cancel": "not needed",
+        "visit.checkin": "card=A-01 verified=yes briefing=yes",
+        "visit.checkout": "tools=all card=yes",
+    }
+    actors = {"visit.approve": "carol" if state == "reviewed" else "bob"}
+    buttons = chat.card("amy", f"visit show {visit_in(chat, state)}").actions
+    assert buttons, state
+    for button in buttons:
+        ref = visit_in(chat, state)
+        command = button.command.replace(button.subject, ref)
+        if button.id in ("visit.checkin", "visit.checkout"):
+            messages = chat.say("bob", f"{command} {answers[button.id]}")
+        else:
+            who = actors.get(button.id, "amy" if state == "reviewed" else "bob")
+            messages = chat.core.handle_action(
+                Origin("console", who), command, answers.get(button.id) if button.prompt else None
+            )
+        assert messages[0].tone == "success", (button, messages)
+        assert visit(chat, ref).state != state
