@@ -8,7 +8,7 @@ from handlers import audit_cmd, deadlines, help_cmd, people, visits  # noqa: F40
 from handlers.clock import Clock
 from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError
-from handlers.grammar import Parsed, tokenize
+from handlers.grammar import Parsed, redact, tokenize
 from handlers.i18n import I18n
 from handlers.messages import Message, Text
 from handlers.orgconfig import OrgConfig
@@ -69,7 +69,7 @@ class Core:
             return [Text(self.i18n.t(locale, err.key, **err.params), tone="warning")]
         except Exception:
             incident = uuid.uuid4().hex[:8]
-            log.exception("command failed [%s]: %r from %s", incident, text, origin)
+            log.exception("command failed [%s]: %r from %s", incident, redact(text), origin)
             return [Text(self.i18n.t(locale, "error.internal", incident=incident), tone="danger")]
 
     def handle_action(

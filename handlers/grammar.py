@@ -72,7 +72,7 @@ def _lex(text: str) -> list[tuple[str, int | None]]:
             buf.append(ch)
             started = True
     if quote:
-        raise UserError("error.syntax", detail=text[quote_at:])
+        raise UserError("error.syntax", detail=redact(text[quote_at:]))
     if started:
         tokens.append(("".join(buf), eq))
     return tokens
@@ -80,6 +80,14 @@ def _lex(text: str) -> list[tuple[str, int | None]]:
 
 def _looks_like(pattern: re.Pattern[str], text: str) -> bool:
     return pattern.fullmatch(_cn_to_digits(text.lower())) is not None
+
+
+_LONG_NUMBER = re.compile(r"\d{6,}[Xx]?")
+
+
+def redact(text: str) -> str:
+    """Mask long digit runs (identity numbers) but their last four, for echoes and logs."""
+    return _LONG_NUMBER.sub(lambda m: "*" * (len(m[0]) - 4) + m[0][-4:], text)
 
 
 def tokenize(text: str) -> Parsed:

@@ -187,7 +187,10 @@ def _change_role(ctx: Context, inv, grant: bool) -> None:
 
 def _admin_count(session: Session) -> int:
     return session.scalar(
-        select(func.count()).select_from(RoleGrant).where(RoleGrant.role == "admin")
+        select(func.count())
+        .select_from(RoleGrant)
+        .join(Person)
+        .where(RoleGrant.role == "admin", Person.active.is_(True))
     )
 
 

@@ -119,6 +119,8 @@ def resolve(parsed: Parsed) -> Invocation:
             rest = rest[1:]
     if spec is None:
         spec = COMMANDS.get((area_name, None))
+    if spec is None and not rest:  # an area alone (`visit`): its help
+        return Invocation(COMMANDS[("help", None)], [area_name], {})
     if spec is None:
         verb_words = [w for s in specs if s.verb for w in (s.verb, *s.aliases)]
         word = rest[0] if rest else ""

@@ -117,12 +117,19 @@ def test_empty_message_and_bare_area_show_help(chat):
     assert chat.card("zhang", "帮助").title == "maintbot 命令"
 
 
-def test_a_bare_area_without_a_verb_lists_the_verbs(chat):
-    answer = refused(chat, "alice", "visit")
-    assert answer.endswith(f"Available: {VERBS}.")
-
-
 def test_help_needs_no_identity_but_everything_else_does(chat):
     assert chat.card("stranger", "help").title == t(chat, "help.title")
     answer = refused(chat, "stranger", "visit list")
     assert answer == t(chat, "error.unknown_user", user="stranger")
+
+
+def test_an_area_alone_shows_its_help(chat):
+    answer = chat.text("alice", "visit")
+    assert "visit request" in answer and "visit checkout" in answer
+    assert "访问申请" in chat.text("zhang", "访问")
+
+
+def test_a_syntax_error_never_echoes_a_full_identity_number(chat):
+    answer = chat.text("alice", 'visit request id="passport:110101199001011234')
+    assert "110101199001011234" not in answer
+    assert "1234" in answer

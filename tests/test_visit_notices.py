@@ -94,8 +94,11 @@ def test_approval_tells_the_requester_with_access_rules_and_safety_notes(chat):
     assert "15 minutes early" in text and "passport ending 5432" in text
     assert "escape routes" in text and "fire" in text
     assert "temporary access card" in text
-    # the responsible person hears of it too
-    assert "approved" in text_of(notices["erin"][0])
+    # the responsible person hears of it too, as the responsible person, not as the requester
+    erin = text_of(notices["erin"][0])
+    assert f"Alice Engineer's (Acme) machine-room visit request {ref} is approved" in erin
+    assert "You are the responsible person for this visit." in erin
+    assert "Your machine-room" not in erin
 
 
 def test_rejection_and_changes_reach_the_requester_with_the_reason(chat):

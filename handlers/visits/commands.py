@@ -35,11 +35,11 @@ def announce(ctx: Context, visit: Visit, event: str, *, to: tuple[str, ...] = ()
     def card(locale):
         return visit_card(ctx.i18n, locale, visit)
 
-    def notice(locale):
-        return Text(
-            ctx.i18n.render(locale, f"visit_{event}", visit=visit, ref=subject, actor=ctx.actor),
-            tone=visit_card(ctx.i18n, locale, visit, with_actions=False).tone,
+    def notice(locale, own=True):
+        text = ctx.i18n.render(
+            locale, f"visit_{event}", visit=visit, ref=subject, actor=ctx.actor, own=own
         )
+        return Text(text, tone=visit_card(ctx.i18n, locale, visit, with_actions=False).tone)
 
     notify.channel(ctx, "visits", card, subject)
     skip = {ctx.actor.id}
@@ -48,7 +48,8 @@ def announce(ctx: Context, visit: Visit, event: str, *, to: tuple[str, ...] = ()
         if target in ("requester", "responsible"):
             person = visit.requester if target == "requester" else visit.responsible
             if person.id not in skip:
-                notify.person(ctx, person, notice, subject)
+                own = target == "requester"
+                notify.person(ctx, person, lambda loc, own=own: notice(loc, own), subject)
                 skip.add(person.id)
         else:
             notify.role(ctx, target, card, subject, skip=skip)

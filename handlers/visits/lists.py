@@ -128,7 +128,7 @@ def _row(ctx: Context, v: Visit) -> list[str]:
 def export(ctx: Context, inv: Invocation) -> None:
     """The visitor log (访客登记簿): every check-in between two dates, as CSV."""
     if not (ctx.actor.has("admin") or ctx.actor.has("supervisor")):
-        raise Forbidden("error.need_role", role="admin")
+        raise Forbidden("error.need_export_role")
     now, tz = ctx.now(), ctx.i18n.tz
     first = parse_when(inv.arg(0, "from"), now=now, tz=tz)
     last = parse_when(inv.args[1], now=now, tz=tz) if len(inv.args) > 1 else first
