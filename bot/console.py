@@ -73,8 +73,13 @@ class ConsoleSender:
         self.output = output
 
     def send(self, item: Outgoing) -> str:
-        arrow = f"📨 → @{item.target}" if item.target_kind == "person" else f"📢 → {item.target}"
-        self.output.show(item.message, header=arrow, compact=True)
+        to = f"@{item.target}" if item.target_kind == "person" else item.target
+        if item.replaces:
+            state = getattr(item.message, "state_label", None) or ""
+            self.output.write(f"↻ {to}: {item.subject} [{state}]")
+            return item.replaces
+        arrow = "📨" if item.target_kind == "person" else "📢"
+        self.output.show(item.message, header=f"{arrow} → {to}", compact=True)
         return f"console:{item.id}"
 
 

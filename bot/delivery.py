@@ -47,11 +47,13 @@ class Outgoing:
     message: Message
     attempt: int
     claim: str  # finishing is conditional on this claim still being the current one
+    replaces: str | None = None  # for an update: the platform's reference to the message
 
 
 class Sender(Protocol):
     def send(self, item: Outgoing) -> str | None:
-        """Deliver one notice; return the platform's reference to it (or None)."""
+        """Deliver one notice, or rewrite the message ``item.replaces`` refers to; return the
+        platform's reference to the message (or None)."""
         ...
 
 
@@ -98,6 +100,9 @@ class Deliverer:
                 .limit(limit)
             ).all()
             for row in rows:
+                replaces = self._original_ref(session, row, now) if row.replaces_id else None
+                if row.replaces_id and replaces is None:
+                    continue
                 token = uuid.uuid4().hex
                 won = session.execute(
                     update(OutboxMessage)
@@ -122,9 +127,36 @@ class Deliverer:
                             from_dict(row.payload),
                             row.attempts + 1,
                             token,
+                            replaces,
                         )
                     )
         return claimed
+
+    def _original_ref(self, session, row: OutboxMessage, now) -> str | None:
+        """The platform reference an update rewrites, once its original is sent.
+
+        Only the newest pending update of a message matters: older ones are superseded. An
+        update whose original could not be delivered fails with it; one whose original is
+        still on its way waits for it.
+        """
+        newer = session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.replaces_id == row.replaces_id,
+                OutboxMessage.id > row.id,
+                OutboxMessage.status == "pending",
+            )
+        )
+        original = session.get(OutboxMessage, row.replaces_id)
+        if newer is not None or original.status in ("failed", "dead"):
+            row.status = "superseded" if newer is not None else "failed"
+            row.last_error = None if newer is not None else "the original message was not sent"
+        elif original.status == "sent" and original.external_ref:
+            return original.external_ref
+        elif original.status == "sent":
+            row.status, row.last_error = "failed", "the original message has no reference"
+        else:
+            row.next_attempt_at = max(original.next_attempt_at, now + timedelta(seconds=1))
+        return None
 
     def _deliver(self, item: Outgoing) -> None:
         try:

@@ -28,7 +28,18 @@ def _person_address(person: Person, platform: str) -> str | None:
     }[platform]
 
 
-def _enqueue(ctx: Context, *, platform, target_kind, target, locale, message, subject, person_id):
+def _enqueue(
+    ctx: Context,
+    *,
+    platform,
+    target_kind,
+    target,
+    locale,
+    message,
+    subject,
+    person_id,
+    replaces_id=None,
+):
     now = ctx.now()
     ctx.session.add(
         OutboxMessage(
@@ -39,7 +50,9 @@ def _enqueue(ctx: Context, *, platform, target_kind, target, locale, message, su
             person_id=person_id,
             locale=locale,
             subject=subject,
+            kind=message.kind,
             payload=to_dict(message),
+            replaces_id=replaces_id,
             status="pending",
             attempts=0,
             next_attempt_at=now,
@@ -113,3 +126,34 @@ def channel(ctx: Context, kind: str, build: Builder, subject: str | None = None)
             )
             count += 1
     return count
+
+
+def subject_card(ctx: Context, kind: str, build: Builder, subject: str) -> int:
+    """Show a subject's card: posted to channel ``kind`` the first time; afterwards every card
+    already shown for the subject (in channels and in direct messages) is updated in place, so
+    its state is current and stale buttons disappear."""
+    shown = ctx.session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.subject == subject,
+            OutboxMessage.kind == "card",
+            OutboxMessage.replaces_id.is_(None),
+            OutboxMessage.status.not_in(("failed", "dead")),
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    if not shown:
+        return channel(ctx, kind, build, subject)
+    for original in shown:
+        _enqueue(
+            ctx,
+            platform=original.platform,
+            target_kind=original.target_kind,
+            target=original.target,
+            locale=original.locale,
+            message=build(original.locale),
+            subject=subject,
+            person_id=original.person_id,
+            replaces_id=original.id,
+        )
+    return len(shown)

@@ -168,7 +168,10 @@ class OutboxMessage(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     locale: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str | None] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # the message's kind: text, card or file
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # "update" rows rewrite the message that the row ``replaces_id`` posted (a card changed)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -177,6 +180,18 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     external_ref: Mapped[str | None] = mapped_column(String(256))
+
+
+class InboundEvent(Base):
+    """A platform delivery already handled: retried deliveries with the same key are ignored."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Deadline(Base):

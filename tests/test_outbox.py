@@ -60,6 +60,7 @@ def queue(db, clock, count=1, *, platform="console", target="alice") -> list[int
                 target=target,
                 locale="en",
                 subject=None,
+                kind="text",
                 payload=to_dict(Text(f"notice {n}")),
                 status="pending",
                 attempts=0,
@@ -416,3 +417,62 @@ def test_a_command_failing_after_its_writes_leaves_nothing_behind(chat, db, monk
     filed(chat.text("alice", REQUEST))
     assert count(db, Visit) == 1 and count(db, OutboxMessage) > 0
     assert count(db, AuditEntry) == audit + 1
+
+
+def _update(db, clock, original_id: int, text: str) -> int:
+    with db.unit_of_work() as session:
+        original = session.get(OutboxMessage, original_id)
+        row = OutboxMessage(
+            created_at=clock.now(),
+            platform=original.platform,
+            target_kind=original.target_kind,
+            target=original.target,
+            locale="en",
+            subject=None,
+            kind="text",
+            payload=to_dict(Text(text)),
+            replaces_id=original_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_an_update_rewrites_the_message_its_original_posted(db, clock):
+    (oid,) = queue(db, clock)
+    sender = FakeSender()
+    deliverer = Deliverer(db, clock, {"console": sender})
+    deliverer.run_once()
+    uid = _update(db, clock, oid, "changed")
+    assert deliverer.run_once() == 1
+    assert sender.calls[-1].replaces == f"ref-{oid}-1"
+    assert plain_text(sender.calls[-1].message) == "changed"
+    assert row(db, uid).status == "sent"
+
+
+def test_an_update_waits_for_its_original_and_only_the_newest_is_sent(db, clock):
+    (oid,) = queue(db, clock)
+    failing = Deliverer(db, clock, {"console": FakeSender(DeliveryError("busy"))})
+    failing.run_once()  # the original is now waiting for its retry
+    first, newest = _update(db, clock, oid, "first"), _update(db, clock, oid, "newest")
+    sender = FakeSender()
+    deliverer = Deliverer(db, clock, {"console": sender})
+    assert deliverer.run_once() == 0  # nothing to rewrite yet
+    assert row(db, first).status == "superseded"
+    clock.advance(timedelta(minutes=1))
+    assert deliverer.run_once() == 1  # the original; its update waits a second behind it
+    clock.advance(timedelta(seconds=2))
+    assert deliverer.run_once() == 1
+    assert [plain_text(c.message) for c in sender.calls] == ["notice 0", "newest"]
+    assert row(db, newest).status == "sent"
+
+
+def test_an_update_of_a_message_that_was_never_sent_fails_with_it(db, clock):
+    (oid,) = queue(db, clock)
+    Deliverer(db, clock, {"console": FakeSender(DeliveryError("gone", permanent=True))}).run_once()
+    uid = _update(db, clock, oid, "changed")
+    assert Deliverer(db, clock, {"console": FakeSender()}).run_once() == 0
+    assert row(db, uid).status == "failed"

@@ -122,6 +122,7 @@ def test_json_round_trips_chinese_text(db):
             target="zhang.w",
             locale="zh",
             subject="V-12",
+            kind="text",
             payload=CHINESE,
             status="pending",
             attempts=0,

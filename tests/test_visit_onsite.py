@@ -125,7 +125,7 @@ def test_check_out_with_every_tool_back(chat, onsite, tools):
     assert v.state == "checked_out"
     assert v.checked_out_at == v.card_returned_at == sh(2026, 11, 25, 10, 45)
     assert v.tools_missing == []
-    assert {r.target for r in new_outbox(chat, since)} == {"#visits", "alice"}  # nothing flagged
+    assert {r.target for r in new_outbox(chat, since)} == {"alice"}  # nothing flagged
     assert all(d.status != "pending" for d in deadlines(chat, onsite))  # no timer left
     entry = audit_of(chat, onsite)[-1]
     assert entry.action == "visit.checkout"

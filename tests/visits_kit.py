@@ -175,8 +175,9 @@ def t(chat: Chat, key: str, locale: str = "en", **params) -> str:
     return chat.core.i18n.t(locale, key, **params)
 
 
-def new_outbox(chat: Chat, since: int):
-    return chat.outbox()[since:]
+def new_outbox(chat: Chat, since: int, *, updates: bool = False):
+    """Outbox rows queued since ``since``: new messages, or (``updates``) rewrites of cards."""
+    return [r for r in chat.outbox()[since:] if (r.replaces_id is not None) == updates]
 
 
 def everything_stored(chat: Chat) -> str:

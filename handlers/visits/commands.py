@@ -41,7 +41,7 @@ def announce(ctx: Context, visit: Visit, event: str, *, to: tuple[str, ...] = ()
         )
         return Text(text, tone=visit_card(ctx.i18n, locale, visit, with_actions=False).tone)
 
-    notify.channel(ctx, "visits", card, subject)
+    notify.subject_card(ctx, "visits", card, subject)
     skip = {ctx.actor.id}
     # people first: someone who is also in a notified role gets their own notice, not a 2nd card
     for target in sorted(to, key=lambda t: t not in ("requester", "responsible")):

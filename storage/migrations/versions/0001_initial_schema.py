@@ -37,6 +37,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_deadline_due", ["status", "due_at"], unique=False)
 
     op.create_table(
+        "inbound_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=128), nullable=False),
+        sa.Column("received_at", storage.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_events")),
+        sa.UniqueConstraint("platform", "key", name=op.f("uq_inbound_events_platform")),
+    )
+    with op.batch_alter_table("inbound_events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_inbound_events_received_at"), ["received_at"], unique=False
+        )
+
+    op.create_table(
         "people",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("handle", sa.String(length=64), nullable=False),
@@ -96,7 +110,9 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("locale", sa.String(length=8), nullable=False),
         sa.Column("subject", sa.String(length=16), nullable=True),
+        sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("replaces_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", storage.types.UTCDateTime(), nullable=False),
@@ -107,6 +123,9 @@ def upgrade() -> None:
         sa.Column("external_ref", sa.String(length=256), nullable=True),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_outbox_person_id_people")
+        ),
+        sa.ForeignKeyConstraint(
+            ["replaces_id"], ["outbox.id"], name=op.f("fk_outbox_replaces_id_outbox")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
@@ -222,6 +241,10 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     op.drop_table("sites")
     op.drop_table("people")
+    with op.batch_alter_table("inbound_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inbound_events_received_at"))
+
+    op.drop_table("inbound_events")
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
         batch_op.drop_index("ix_deadline_due")
 
