@@ -4,18 +4,25 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from handlers import audit_cmd, deadlines, help_cmd, people, visits  # noqa: F401  (registers)
+from sqlalchemy.exc import IntegrityError
+
+from handlers import audit_cmd, deadlines, help_cmd, home, notify, people, visits  # noqa: F401
 from handlers.clock import Clock
 from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError
+from handlers.forms import FORMS, Form
 from handlers.grammar import Parsed, redact, tokenize
 from handlers.i18n import I18n
 from handlers.messages import Message, Text
 from handlers.orgconfig import OrgConfig
 from handlers.registry import resolve
 from storage.db import Database
+from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
+
+# Notices about failed deliveries carry this subject, so a failing report is never reported.
+DELIVERY_SUBJECT = "delivery"
 
 
 @dataclass
@@ -66,7 +73,8 @@ class Core:
                 invocation.spec.func(ctx, invocation)
                 return ctx.replies
         except UserError as err:
-            return [Text(self.i18n.t(locale, err.key, **err.params), tone="warning")]
+            text = self.i18n.t(locale, err.key, **err.params)
+            return [Text(text, tone="warning", field=err.field)]
         except Exception:
             incident = uuid.uuid4().hex[:8]
             log.exception("command failed [%s]: %r from %s", incident, redact(text), origin)
@@ -98,3 +106,50 @@ class Core:
             person = people.identify(session, origin)
             locale = (person and person.locale) or self.i18n.default_locale
         return Text(self.i18n.t(locale, key, **params), tone="warning")
+
+    def form_for(self, text: str) -> Form | None:
+        """The form a typed command opens: one with a form and no options typed yet."""
+        try:
+            invocation = resolve(tokenize(text))
+        except UserError:
+            return None
+        if invocation.options or invocation.args:
+            return None
+        return FORMS.get(f"{invocation.spec.area} {invocation.spec.verb}")
+
+    def locale_of(self, origin: Origin) -> str:
+        with self.db.unit_of_work() as session:
+            person = people.identify(session, origin)
+            return (person and person.locale) or self.i18n.default_locale
+
+    def first_time(self, platform: str, key: str) -> bool:
+        """Record an inbound delivery; False when the same one was handled before (a retry)."""
+        try:
+            with self.db.unit_of_work() as session:
+                session.add(InboundEvent(platform=platform, key=key, received_at=self.clock.now()))
+            return True
+        except IntegrityError:
+            return False
+
+    def reply_later(
+        self, platform: str, target_kind: str, target: str, locale: str, messages: list[Message]
+    ) -> None:
+        """Queue answers that could not be given at once (after an adapter's quick ack)."""
+        with self.db.unit_of_work() as session:
+            ctx = self.context(session, SYSTEM, Origin(platform, None))
+            for message in messages:
+                notify.direct(ctx, platform, target_kind, target, locale, message)
+
+    def report_failure(self, platform: str, target: str, reason: str) -> None:
+        """Tell the admins that a notice could not be delivered (a permanent platform error)."""
+        with self.db.unit_of_work() as session:
+            ctx = self.context(session, SYSTEM, Origin("system", "outbox"))
+
+            def build(locale):
+                text = self.i18n.t(
+                    locale, "delivery.failed", platform=platform, target=target, reason=reason
+                )
+                return Text(text, tone="danger")
+
+            notify.role(ctx, "admin", build, DELIVERY_SUBJECT)
+            notify.channel(ctx, "admin", build, DELIVERY_SUBJECT)

@@ -33,6 +33,7 @@ class Text:
     text: str
     tone: Tone = "info"
     kind: Literal["text"] = "text"
+    field: str | None = None  # the form field an error is about, for inline errors
 
 
 @dataclass(frozen=True)

@@ -157,3 +157,19 @@ def subject_card(ctx: Context, kind: str, build: Builder, subject: str) -> int:
             replaces_id=original.id,
         )
     return len(shown)
+
+
+def direct(
+    ctx: Context, platform: str, target_kind: str, target: str, locale: str, message: Message
+) -> None:
+    """Queue a message to a platform address an adapter names (a thread, a response URL)."""
+    _enqueue(
+        ctx,
+        platform=platform,
+        target_kind=target_kind,
+        target=target,
+        locale=locale,
+        message=message,
+        subject=getattr(message, "subject", None),
+        person_id=None,
+    )

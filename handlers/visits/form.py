@@ -4,15 +4,18 @@ The same checks serve every adapter (a Slack modal submits the same keys).
 """
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from handlers import people
+from handlers import forms, people
 from handlers.context import Context
 from handlers.errors import UserError
+from handlers.forms import FormField
 from handlers.grammar import parse_bool, parse_duration, parse_list, parse_when
 from handlers.refs import parse_ref, ref
 from storage.models import Person, Room, Site
@@ -36,6 +39,22 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "fault": ("incident", "故障"),
 }
 REQUIRED = ("at", "duration", "room", "task", "company", "contact", "id")
+forms.form(
+    "visit request",
+    FormField("at", "datetime", required=True),
+    FormField("duration", "duration", required=True),
+    FormField("room", required=True),
+    FormField("task", "multiline", required=True),
+    FormField("id", required=True),
+    FormField("company"),
+    FormField("contact"),
+    FormField("tools", "list"),
+    FormField("certificates"),
+    FormField("responsible"),
+    FormField("visitor"),
+    FormField("emergency", "bool"),
+    FormField("fault"),
+)
 # free text cut to fit its column (storage.models.Visit): PostgreSQL and MariaDB refuse more
 TEXT_LIMITS = {"task": 2000, "company": 128, "contact": 64, "certificates": 256}
 _ID_SPLIT = re.compile(r"^\s*(.+?)\s*[:：/ ]\s*([A-Za-z0-9*\- ]+?)\s*$")
@@ -81,6 +100,42 @@ def _identity(values: dict[str, str]) -> tuple[str, str]:
     return id_type.strip()[:32], digits[-4:].upper()
 
 
+@contextmanager
+def about(key: str) -> Iterator[None]:
+    """Attribute a user error raised inside to form field ``key`` (for inline errors)."""
+    try:
+        yield
+    except UserError as err:
+        err.field = err.field or key
+        raise
+
+
+def _duration(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
+    minutes = parse_duration(values["duration"])
+    if minutes > ctx.org.visits.max_duration_hours * 60:
+        raise UserError("error.visit_too_long", hours=ctx.org.visits.max_duration_hours)
+    return {"duration_minutes": minutes}
+
+
+def _text(key: str):
+    return lambda ctx, values: {key: values[key][: TEXT_LIMITS[key]]}
+
+
+# option → its parser, returning model fields; run in this order
+PARSERS: dict[str, Callable[[Context, dict[str, str]], dict[str, Any]]] = {
+    "at": lambda ctx, v: {"start_at": parse_when(v["at"], now=ctx.now(), tz=ctx.i18n.tz)},
+    "duration": _duration,
+    "room": lambda ctx, v: {"room_id": find_room(ctx.session, v["room"]).id},
+    "id": lambda ctx, v: dict(zip(("id_type", "id_last4"), _identity(v), strict=True)),
+    **{key: _text(key) for key in TEXT_LIMITS},
+    "tools": lambda ctx, v: {"tools": parse_list(v["tools"])},
+    "responsible": lambda ctx, v: {"responsible_id": people.find(ctx.session, v["responsible"]).id},
+    "visitor": lambda ctx, v: {"visitor_name": v["visitor"][:128]},
+    "emergency": lambda ctx, v: {"emergency": parse_bool(v["emergency"])},
+    "fault": lambda ctx, v: {"fault_ref": ref("fault", parse_ref(v["fault"], expected="fault")[1])},
+}
+
+
 def validate(
     ctx: Context, values: dict[str, str], requester: Person, *, partial: bool = False
 ) -> dict[str, Any]:
@@ -97,32 +152,13 @@ def validate(
             if k not in values and not (k == "id" and {"id_type", "id_last4"} <= values.keys())
         ]
         if missing:
-            raise UserError("error.missing_fields", fields=missing)
+            raise UserError("error.missing_fields", fields=missing, field=missing[0])
     fields: dict[str, Any] = {}
-    if "at" in values:
-        fields["start_at"] = parse_when(values["at"], now=ctx.now(), tz=ctx.i18n.tz)
-    if "duration" in values:
-        minutes = parse_duration(values["duration"])
-        if minutes > ctx.org.visits.max_duration_hours * 60:
-            raise UserError("error.visit_too_long", hours=ctx.org.visits.max_duration_hours)
-        fields["duration_minutes"] = minutes
-    if "room" in values:
-        fields["room_id"] = find_room(ctx.session, values["room"]).id
-    if "id" in values or "id_type" in values or "id_last4" in values:
-        fields["id_type"], fields["id_last4"] = _identity(values)
-    for key, limit in TEXT_LIMITS.items():
-        if key in values:
-            fields[key] = values[key][:limit]
-    if "tools" in values:
-        fields["tools"] = parse_list(values["tools"])
-    if "responsible" in values:
-        fields["responsible_id"] = people.find(ctx.session, values["responsible"]).id
-    if "visitor" in values:
-        fields["visitor_name"] = values["visitor"][:128]
-    if "emergency" in values:
-        fields["emergency"] = parse_bool(values["emergency"])
-    if "fault" in values:
-        fields["fault_ref"] = ref("fault", parse_ref(values["fault"], expected="fault")[1])
+    for key, parse in PARSERS.items():
+        present = key in values or (key == "id" and {"id_type", "id_last4"} & values.keys())
+        if present:
+            with about(key):
+                fields.update(parse(ctx, values))
     return fields
 
 
@@ -131,14 +167,14 @@ def check_timing(ctx: Context, start_at, emergency: bool, fault_ref: str | None)
     now = ctx.now()
     if emergency:
         if not fault_ref:
-            raise UserError("error.emergency_needs_fault")
+            raise UserError("error.emergency_needs_fault", field="fault")
         if start_at < now - timedelta(minutes=15):
-            raise UserError("error.past_date", value=ctx.i18n.local(start_at))
+            raise UserError("error.past_date", value=ctx.i18n.local(start_at), field="at")
         return
     if start_at <= now:
-        raise UserError("error.past_date", value=ctx.i18n.local(start_at))
+        raise UserError("error.past_date", value=ctx.i18n.local(start_at), field="at")
     lead = ctx.org.visits.lead_time_days
     days_ahead = (ctx.i18n.local(start_at).date() - ctx.i18n.local(now).date()).days
     if days_ahead < lead:
         earliest = ctx.i18n.local(now).date() + timedelta(days=lead)
-        raise UserError("error.lead_time", days=lead, earliest=earliest.isoformat())
+        raise UserError("error.lead_time", days=lead, earliest=earliest.isoformat(), field="at")
