@@ -39,6 +39,47 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from slack_sdk import WebClient
+
+    from bot import runtime
+    from bot.slack.adapter import SlackAdapter
+    from bot.slack.sender import SlackSender
+
+    if not settings.slack_enabled:
+        raise SettingsError(
+            "nothing to serve: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, "
+            "Connect to Slack)"
+        )
+    if args.socket_mode and not settings.slack_app_token:
+        raise SettingsError("--socket-mode needs SLACK_APP_TOKEN (an xapp- app-level token)")
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    rt = runtime.build(settings, senders={"slack": SlackSender(client)})
+    slack = SlackAdapter(rt.core, client, signing_secret=settings.slack_signing_secret)
+    if args.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        rt.start_background()
+        try:
+            SocketModeHandler(slack.app, settings.slack_app_token).start()
+        finally:
+            slack.close()
+            rt.stop()
+        return 0
+    import uvicorn
+
+    from bot.server import create_app
+
+    uvicorn.run(
+        create_app(rt, slack),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
+    )
+    return 0
+
+
 def _db(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
     from storage.db import Database
@@ -69,6 +110,13 @@ def parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help=f"a sample organisation in a fresh ./{DEMO_DB}"
     )
     console.set_defaults(run=_console)
+    serve = sub.add_parser("serve", help="serve Slack (HTTP or Socket Mode)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    serve.add_argument(
+        "--socket-mode", action="store_true", help="connect to Slack over Socket Mode instead"
+    )
+    serve.set_defaults(run=_serve)
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
     db.add_argument("revision", nargs="?", default="head")
@@ -86,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         # Alembic logs seven "setup plugin" lines at INFO on every run; keep "Running upgrade".
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a second otherwise
         return args.run(args, settings)
     except SettingsError as err:
         one_line = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())

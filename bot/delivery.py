@@ -11,6 +11,7 @@ after a crash.
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -66,6 +67,8 @@ class Deliverer:
     base_delay: float = 2.0
     max_delay: float = 900.0
     lease: float = 120.0
+    # told about every notice given up on (failed or dead), e.g. to report it to the admins
+    on_give_up: Callable[[Outgoing, str], None] | None = None
 
     def run_once(self, limit: int = 50) -> int:
         """Send what is due now; returns how many rows were attempted."""
@@ -176,6 +179,8 @@ class Deliverer:
                 "outbox %s to %s:%s %s: %s", item.id, item.platform, item.target, status, reason
             )
             self._finish(item, status=status, last_error=reason[:2000])
+            if self.on_give_up is not None:
+                self.on_give_up(item, reason)
             return
         delay = max(retry_after or 0.0, self.backoff(item.attempt))
         log.warning(

@@ -9,7 +9,7 @@ from bot.delivery import Deliverer, Sender
 from bot.orgfile import load_org
 from bot.settings import Settings, SettingsError
 from handlers.clock import Clock, SystemClock
-from handlers.core import Core
+from handlers.core import DELIVERY_SUBJECT, Core
 from handlers.i18n import I18n
 from handlers.orgconfig import OrgConfig
 from storage import migrate
@@ -87,4 +87,9 @@ def build(
     db = open_database(settings)
     core = Core(db, clock, I18n(settings.tz, settings.locale), org, frozenset(senders))
     core.seed()
-    return Runtime(settings, db, core, Deliverer(db, clock, senders))
+
+    def report(item, reason: str) -> None:
+        if item.subject != DELIVERY_SUBJECT:  # a report that fails is not reported again
+            core.report_failure(item.platform, item.target, reason)
+
+    return Runtime(settings, db, core, Deliverer(db, clock, senders, on_give_up=report))

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     locale: Literal["zh", "en"] = "zh"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Slack: the bot token (xoxb-), the signing secret, the app-level token (xapp-) for
+    # Socket Mode, and the Web API's base URL (tests point it at a local fake).
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
 
     @field_validator("database_url")
     @classmethod
@@ -57,6 +63,31 @@ class Settings(BaseSettings):
             raise ValueError(f"no such file: {value}")
         return value
 
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value and not value.startswith("xoxb-"):
+            raise ValueError("a bot token starts with xoxb-")
+        return value or None
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value and not value.startswith("xapp-"):
+            raise ValueError("an app-level token starts with xapp-")
+        return value or None
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("an http(s) URL, e.g. https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -68,6 +99,7 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except ValidationError as err:
         first = err.errors()[0]
-        name = "MAINTBOT_" + str(first["loc"][0]).upper() if first["loc"] else "MAINTBOT_*"
+        loc = str(first["loc"][0]) if first["loc"] else "*"
+        name = loc if loc.isupper() else "MAINTBOT_" + loc.upper()
         message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {name}: {message}") from None

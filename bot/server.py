@@ -1,0 +1,72 @@
+"""The HTTP server: one ASGI app with Slack's request URL and a health check.
+
+Bolt's own Starlette adapter dispatches on the event loop and blocks it until the listener
+returns; here dispatch runs in a worker thread, so one slow request never delays another.
+"""
+
+import contextlib
+import logging
+
+import anyio
+from slack_bolt import BoltRequest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.runtime import Runtime
+from bot.slack.adapter import SlackAdapter
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not from Slack
+
+
+def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: float = 1.0):
+    limiter = anyio.CapacityLimiter(64)
+
+    async def slack_events(request: Request) -> Response:
+        if slack is None:
+            return PlainTextResponse("Slack is not configured", status_code=404)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("payload too large", status_code=413)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return PlainTextResponse("body is not UTF-8", status_code=400)
+        bolt_request = BoltRequest(
+            body=text, query=request.url.query, headers=dict(request.headers)
+        )
+        try:
+            answer = await anyio.to_thread.run_sync(
+                slack.app.dispatch, bolt_request, limiter=limiter
+            )
+        except Exception:  # a payload Bolt could not even parse
+            log.warning("unreadable Slack request", exc_info=True)
+            return PlainTextResponse("bad request", status_code=400)
+        status = 400 if answer.status >= 500 else answer.status
+        return Response(
+            content=answer.body,
+            status_code=status,
+            headers=answer.first_headers_without_set_cookie(),
+        )
+
+    async def healthz(_request: Request) -> Response:
+        ok = await anyio.to_thread.run_sync(runtime.db.ping, limiter=limiter)
+        return JSONResponse({"database": "ok" if ok else "unreachable"}, 200 if ok else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        runtime.start_background(tick_seconds)
+        try:
+            yield
+        finally:
+            if slack is not None:
+                slack.close()
+            runtime.stop()
+
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,256 @@
+"""The Slack adapter: Bolt listeners that translate Slack's requests into core calls.
+
+Every request is acknowledged within Slack's 3 seconds whatever the database is doing: the
+core runs on a worker pool, and a listener waits for it only ``budget`` seconds. An answer
+ready in time goes back in the acknowledgement itself (an ephemeral reply, inline modal
+errors); a later one leaves through the outbox. Events are acknowledged at once and handled
+once per ``event_id``, however often Slack retries them.
+"""
+
+import html
+import json
+import logging
+import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from bot.slack.blocks import blocks, fallback, form_modal, home_view, prompt_modal
+from handlers.context import Origin
+from handlers.core import Core
+from handlers.forms import FORMS
+from handlers.messages import File, Message, Text
+
+log = logging.getLogger(__name__)
+
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#(C\w+)(?:\|([^>]*))?>")
+
+
+def slack_text(text: str) -> str:
+    """Slack's message formatting back to what the user typed: links, channels, escapes."""
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    return html.unescape(text)
+
+
+class SlackAdapter:
+    def __init__(
+        self,
+        core: Core,
+        client: WebClient,
+        *,
+        signing_secret: str,
+        budget: float = 1.5,
+        workers: int = 16,
+    ) -> None:
+        self.core = core
+        self.budget = budget
+        self.client = client
+        token = client.token
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="slack")
+        self.app = App(
+            signing_secret=signing_secret,
+            client=self.client,
+            authorize=lambda **kw: AuthorizeResult(
+                enterprise_id=kw.get("enterprise_id"), team_id=kw.get("team_id"), bot_token=token
+            ),
+            process_before_response=True,
+            token_verification_enabled=False,
+        )
+        self.app.command(re.compile(r"^/"))(self.on_command)
+        self.app.action(re.compile(r".+"))(self.on_action)
+        self.app.view("form")(self.on_form)
+        self.app.view("prompt")(self.on_prompt)
+        self.app.event("app_mention")(self.on_mention)
+        self.app.event("message")(self.on_message)
+        self.app.event("app_home_opened")(self.on_home)
+        self.app.error(self.on_error)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)
+
+    # --- slash command ------------------------------------------------------------------------
+
+    def on_command(self, ack, body: dict[str, Any]) -> None:
+        origin = Origin("slack", body.get("user_id"), body.get("channel_id"))
+        text = slack_text(body.get("text") or "")
+        late = ("response", f"{body.get('channel_id', '')} {body.get('response_url', '')}")
+        form = self.core.form_for(text) if body.get("trigger_id") else None
+        if form is not None:
+            ack()
+            metadata = json.dumps({"command": form.command, "channel": body.get("channel_id")})
+            self.pool.submit(self._open, body["trigger_id"], origin, "form", form, metadata)
+            return
+        self._answer(ack, origin, late, lambda: self.core.handle_text(origin, text))
+
+    def _answer(self, ack, origin: Origin, late: tuple[str, str], work) -> None:
+        """Acknowledge with the answer if it is ready within the budget; else send it later."""
+        future = self.pool.submit(work)
+        try:
+            replies = future.result(timeout=self.budget)
+        except FutureTimeout:
+            ack(response_type="ephemeral", text=self.core.i18n.t(None, "slack.working"))
+            future.add_done_callback(lambda done: self._later(done, origin, *late))
+            return
+        quick = [m for m in replies if not isinstance(m, File)]
+        self._deliver(origin, "person", origin.user, [m for m in replies if isinstance(m, File)])
+        ack(
+            response_type="ephemeral",
+            text="\n".join(fallback(m) for m in quick)[:3000] or " ",
+            blocks=[b for m in quick for b in blocks(m)][:50],
+        )
+
+    def _later(self, done: Future, origin: Origin, target_kind: str, target: str) -> None:
+        try:
+            replies = done.result()
+        except Exception:
+            log.exception("slack work failed after the ack")
+            return
+        files = [m for m in replies if isinstance(m, File)]
+        self._deliver(origin, target_kind, target, [m for m in replies if m not in files])
+        self._deliver(origin, "person", origin.user, files)
+
+    def _deliver(self, origin: Origin, target_kind: str, target: str, messages: list[Message]):
+        if messages and target:
+            locale = self.core.locale_of(origin)
+            self.core.reply_later("slack", target_kind, target, locale, messages)
+
+    # --- buttons and modals ------------------------------------------------------------------
+
+    def on_action(self, ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        origin = Origin("slack", body.get("user", {}).get("id"), _channel_of(body))
+        late = ("response", f"{origin.channel or ''} {body.get('response_url', '')}")
+        try:
+            value = json.loads(action.get("value") or "")
+            command, prompt = value["c"], value.get("p")
+        except (ValueError, TypeError, KeyError):
+            log.warning("button %r with an unreadable value", action.get("action_id"))
+            notice = self.core.notice_for(origin, "slack.bad_action")
+            self.pool.submit(self._deliver, origin, *late, [notice])
+            return
+        if prompt and body.get("trigger_id"):
+            metadata = json.dumps({"command": command, "late": late}, ensure_ascii=False)
+            self.pool.submit(self._open, body["trigger_id"], origin, "prompt", prompt, metadata)
+            return
+        future = self.pool.submit(self.core.handle_action, origin, command)
+        future.add_done_callback(lambda done: self._later(done, origin, *late))
+
+    def _open(self, trigger_id: str, origin: Origin, kind: str, what, metadata: str) -> None:
+        locale = self.core.locale_of(origin)
+        if kind == "form":
+            view = form_modal(what, self.core.i18n, locale, metadata)
+        else:
+            view = prompt_modal(what, self.core.i18n, locale, metadata)
+        try:
+            self.client.views_open(trigger_id=trigger_id, view=view)
+        except Exception:
+            log.exception("views.open failed")
+
+    def on_form(self, ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        origin = Origin("slack", body.get("user", {}).get("id"))
+        metadata = _json(view.get("private_metadata"))
+        form = FORMS.get(metadata.get("command", ""))
+        if form is None:
+            ack(response_action="clear")
+            return
+        values = {
+            block_id: (fields.get("value") or {}).get("value") or ""
+            for block_id, fields in view.get("state", {}).get("values", {}).items()
+        }
+        values = {k: v.strip() for k, v in values.items() if k in {f.key for f in form.fields}}
+        self._submit(
+            ack,
+            origin,
+            ("person", origin.user),
+            lambda: self.core.handle_text(origin, form.command, values),
+            [f.key for f in form.fields],
+        )
+
+    def on_prompt(self, ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        origin = Origin("slack", body.get("user", {}).get("id"))
+        metadata = _json(view.get("private_metadata"))
+        answer = (
+            view.get("state", {}).get("values", {}).get("answer", {}).get("value", {}).get("value")
+        )
+        command = metadata.get("command")
+        if not command:
+            ack(response_action="clear")
+            return
+        late = tuple(metadata.get("late") or ("person", origin.user))
+        self._submit(
+            ack,
+            origin,
+            late,
+            lambda: self.core.handle_action(origin, command, answer or ""),
+            ["answer"],
+        )
+
+    def _submit(self, ack, origin: Origin, late, work, block_ids: list[str]) -> None:
+        """A modal submission: inline errors when the core refuses in time, else close it."""
+        future = self.pool.submit(work)
+        try:
+            replies = future.result(timeout=self.budget)
+        except FutureTimeout:
+            ack()
+            future.add_done_callback(lambda done: self._later(done, origin, *late))
+            return
+        refusal = next((m for m in replies if isinstance(m, Text) and m.tone == "warning"), None)
+        if refusal is not None:
+            block = refusal.field if refusal.field in block_ids else block_ids[0]
+            ack(response_action="errors", errors={block: refusal.text[:3000]})
+            return
+        ack()
+        self._deliver(origin, *late, replies)
+
+    # --- events ------------------------------------------------------------------------------
+
+    def on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        self.pool.submit(self._event, body, event)
+
+    def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if (
+            event.get("channel_type") == "im"
+            and not event.get("bot_id")
+            and not event.get("subtype")
+        ):
+            self.pool.submit(self._event, body, event)
+
+    def _event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if not self.core.first_time("slack", body.get("event_id") or event.get("ts", "")):
+            return
+        origin = Origin("slack", event.get("user"), event.get("channel"))
+        replies = self.core.handle_text(origin, slack_text(event.get("text") or ""))
+        thread = f"{event.get('channel')}:{event.get('thread_ts') or event.get('ts')}"
+        self._deliver(origin, "thread", thread, replies)
+
+    def on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            self.pool.submit(self._publish_home, event.get("user"))
+
+    def _publish_home(self, user: str) -> None:
+        messages = self.core.handle_text(Origin("slack", user), "home")
+        try:
+            self.client.views_publish(user_id=user, view=home_view(messages))
+        except Exception:
+            log.exception("views.publish failed for %s", user)
+
+    def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack listener failed: %s", error, exc_info=error)
+
+
+def _channel_of(body: dict[str, Any]) -> str | None:
+    return (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,133 @@
+"""Delivers outbox rows to Slack's Web API and maps Slack's failures onto retry decisions.
+
+Targets: ``person`` (a Slack user id; the DM is opened with conversations.open), ``channel``
+(a channel id), ``thread`` (``channel:ts``), ``response`` (``channel response_url``: the
+interaction's own reply hook, ephemeral). An update rewrites ``channel:ts`` with chat.update.
+"""
+
+import json
+import logging
+import threading
+import urllib.error
+import urllib.request
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bot.delivery import DeliveryError, Outgoing
+from bot.slack.blocks import blocks, fallback
+from handlers.messages import File
+
+log = logging.getLogger(__name__)
+
+# Slack error codes worth another try; every other error code is permanent.
+TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+             "request_timeout", "team_added_to_org"}  # fmt: skip
+
+
+class SlackSender:
+    def __init__(self, client: WebClient, timeout: float = 10.0) -> None:
+        self.client = client
+        self.timeout = timeout
+        self._dm: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def send(self, item: Outgoing) -> str | None:
+        try:
+            return self._send(item)
+        except SlackApiError as err:
+            raise _classify(err) from None
+        except (SlackRequestError, OSError) as err:  # timeouts, refused connections
+            raise DeliveryError(f"{err.__class__.__name__}: {err}") from None
+
+    def _send(self, item: Outgoing) -> str | None:
+        message = item.message
+        if item.target_kind == "response":
+            channel, _, url = item.target.partition(" ")
+            if not isinstance(message, File):
+                return self._respond(url, message)
+            return self._upload(channel, message)
+        channel, thread_ts = self._channel(item)
+        if isinstance(message, File):
+            return self._upload(channel, message, thread_ts)
+        payload = {"text": fallback(message), "blocks": blocks(message)}
+        if item.replaces:
+            channel, _, ts = item.replaces.partition(":")
+            self.client.chat_update(channel=channel, ts=ts, **payload)
+            return item.replaces
+        answer = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **payload)
+        return f"{answer['channel']}:{answer['ts']}"
+
+    def _channel(self, item: Outgoing) -> tuple[str, str | None]:
+        if item.target_kind == "person":
+            return self._open_dm(item.target), None
+        if item.target_kind == "thread":
+            channel, _, ts = item.target.partition(":")
+            return channel, ts or None
+        return item.target, None
+
+    def _open_dm(self, user: str) -> str:
+        with self._lock:
+            if user in self._dm:
+                return self._dm[user]
+        channel = self.client.conversations_open(users=user)["channel"]["id"]
+        with self._lock:
+            self._dm[user] = channel
+        return channel
+
+    def _upload(self, channel: str, file: File, thread_ts: str | None = None) -> str | None:
+        answer = self.client.files_upload_v2(
+            channel=channel,
+            filename=file.name,
+            content=file.content,
+            title=file.name,
+            initial_comment=file.caption or None,
+            thread_ts=thread_ts,
+        )
+        uploaded = answer.get("files") or [answer.get("file") or {}]
+        return f"file:{uploaded[0].get('id', '')}"
+
+    def _respond(self, url: str, message) -> str | None:
+        body = {
+            "response_type": "ephemeral",
+            "replace_original": False,
+            "text": fallback(message),
+            "blocks": blocks(message),
+        }
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                answer.read()
+        except urllib.error.HTTPError as err:
+            if err.code == 429 or err.code >= 500:
+                raise DeliveryError(
+                    f"response_url HTTP {err.code}", retry_after=_after(err)
+                ) from None
+            # 404 and 410: the response URL expired (30 minutes, five uses) — it will not work again
+            raise DeliveryError(f"response_url HTTP {err.code}", permanent=True) from None
+        return None
+
+
+def _after(err) -> float | None:
+    value = err.headers.get("Retry-After") if err.headers else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _classify(err: SlackApiError) -> DeliveryError:
+    status = err.response.status_code
+    code = err.response.get("error") if isinstance(err.response.data, dict) else None
+    if status == 429:
+        return DeliveryError("ratelimited", retry_after=_after(err.response) or 1.0)
+    if status >= 500:
+        return DeliveryError(f"Slack HTTP {status}")
+    if code in TRANSIENT:
+        return DeliveryError(str(code))
+    return DeliveryError(str(code or f"HTTP {status}"), permanent=True)
