@@ -67,6 +67,10 @@ class Runtime:
             coalesce=True,
             replace_existing=True,
         )
+        self.scheduler.add_job(
+            self.core.forget_inbound, "interval", minutes=10, id="housekeeping",
+            max_instances=1, coalesce=True, replace_existing=True,
+        )  # fmt: skip
         self.scheduler.start()
 
     def stop(self) -> None:

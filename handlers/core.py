@@ -3,7 +3,9 @@
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from handlers import audit_cmd, deadlines, help_cmd, home, notify, people, visits  # noqa: F401
@@ -130,6 +132,14 @@ class Core:
             return True
         except IntegrityError:
             return False
+
+    def forget_inbound(self, older_than: timedelta = timedelta(days=1)) -> int:
+        """Drop dedupe records past any platform's retry window (Slack retries for minutes)."""
+        cutoff = self.clock.now() - older_than
+        with self.db.unit_of_work() as session:
+            return session.execute(
+                delete(InboundEvent).where(InboundEvent.received_at < cutoff)
+            ).rowcount
 
     def reply_later(
         self, platform: str, target_kind: str, target: str, locale: str, messages: list[Message]

@@ -251,3 +251,15 @@ def test_a_rolled_back_savepoint_keeps_the_rest_of_the_transaction(db):
             "alice",
             "zhang",
         ]
+
+
+def test_inbound_deliveries_are_recognised_once_and_forgotten_after_a_day(chat):
+    core = chat.core
+    assert core.first_time("slack", "Ev1") is True
+    assert core.first_time("slack", "Ev1") is False  # Slack's retry of the same event
+    assert core.first_time("wecom", "Ev1") is True  # keys are per platform
+    chat.clock.advance(timedelta(hours=23))
+    assert core.forget_inbound() == 0
+    chat.clock.advance(timedelta(hours=2))
+    assert core.forget_inbound() == 2
+    assert core.first_time("slack", "Ev1") is True
