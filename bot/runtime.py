@@ -93,7 +93,9 @@ def build(
     core.seed()
 
     def report(item, reason: str) -> None:
-        if item.subject != DELIVERY_SUBJECT:  # a report that fails is not reported again
+        # Not reported: a failing report (no loop), and an expired reply hook (response URLs
+        # live 30 minutes; nothing for an admin to fix, and the URL itself is a credential).
+        if item.subject != DELIVERY_SUBJECT and item.target_kind != "response":
             core.report_failure(item.platform, item.target, reason)
 
     return Runtime(settings, db, core, Deliverer(db, clock, senders, on_give_up=report))

@@ -9,6 +9,7 @@ import logging
 
 import anyio
 from slack_bolt import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -18,11 +19,13 @@ from bot.runtime import Runtime
 from bot.slack.adapter import SlackAdapter
 
 log = logging.getLogger(__name__)
+HEALTH_TIMEOUT = 2.0  # seconds; load balancers time out around 5
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not from Slack
 
 
 def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: float = 1.0):
     limiter = anyio.CapacityLimiter(64)
+    verifier = SignatureVerifier(slack.signing_secret) if slack is not None else None
 
     async def slack_events(request: Request) -> Response:
         if slack is None:
@@ -30,14 +33,18 @@ def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: fl
         body = await request.body()
         if len(body) > MAX_BODY:
             return PlainTextResponse("payload too large", status_code=413)
+        # Checked before the body is parsed: an unsigned request gets 401 whatever its body
+        # (Bolt checks again, but only after parsing, and a body it cannot parse raises).
+        if not _signed(verifier, body, request.headers):
+            return PlainTextResponse("invalid request signature", status_code=401)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return PlainTextResponse("body is not UTF-8", status_code=400)
-        bolt_request = BoltRequest(
-            body=text, query=request.url.query, headers=dict(request.headers)
-        )
         try:
+            bolt_request = BoltRequest(
+                body=text, query=request.url.query, headers=dict(request.headers)
+            )
             answer = await anyio.to_thread.run_sync(
                 slack.app.dispatch, bolt_request, limiter=limiter
             )
@@ -52,7 +59,11 @@ def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: fl
         )
 
     async def healthz(_request: Request) -> Response:
-        ok = await anyio.to_thread.run_sync(runtime.db.ping, limiter=limiter)
+        ok = False
+        with anyio.move_on_after(HEALTH_TIMEOUT):  # a locked database is not a healthy one
+            ok = await anyio.to_thread.run_sync(
+                runtime.db.ping, limiter=limiter, abandon_on_cancel=True
+            )
         return JSONResponse({"database": "ok" if ok else "unreachable"}, 200 if ok else 503)
 
     @contextlib.asynccontextmanager
@@ -70,3 +81,10 @@ def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: fl
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, headers) -> bool:
+    try:
+        return verifier.is_valid_request(body, dict(headers))
+    except (ValueError, TypeError):  # a timestamp that is not a number, a non-ASCII signature
+        return False

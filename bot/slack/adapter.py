@@ -27,6 +27,7 @@ from handlers.messages import File, Message, Text
 
 log = logging.getLogger(__name__)
 
+LOCALE_WAIT = 0.5  # seconds a modal waits for the user's language before using the default
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 _CHANNEL = re.compile(r"<#(C\w+)(?:\|([^>]*))?>")
 
@@ -50,9 +51,13 @@ class SlackAdapter:
     ) -> None:
         self.core = core
         self.budget = budget
+        self.signing_secret = signing_secret
         self.client = client
         token = client.token
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="slack")
+        # views.open only: a trigger_id expires 3 s after the click, so opening a modal never
+        # queues behind core work that waits on a slow database
+        self.ui = ThreadPoolExecutor(4, thread_name_prefix="slack-ui")
         self.app = App(
             signing_secret=signing_secret,
             client=self.client,
@@ -72,6 +77,7 @@ class SlackAdapter:
         self.app.error(self.on_error)
 
     def close(self) -> None:
+        self.ui.shutdown(wait=True, cancel_futures=False)
         self.pool.shutdown(wait=True, cancel_futures=False)
 
     # --- slash command ------------------------------------------------------------------------
@@ -84,7 +90,7 @@ class SlackAdapter:
         if form is not None:
             ack()
             metadata = json.dumps({"command": form.command, "channel": body.get("channel_id")})
-            self.pool.submit(self._open, body["trigger_id"], origin, "form", form, metadata)
+            self.ui.submit(self._open, body["trigger_id"], origin, "form", form, metadata)
             return
         self._answer(ack, origin, late, lambda: self.core.handle_text(origin, text))
 
@@ -98,7 +104,9 @@ class SlackAdapter:
             future.add_done_callback(lambda done: self._later(done, origin, *late))
             return
         quick = [m for m in replies if not isinstance(m, File)]
-        self._deliver(origin, "person", origin.user, [m for m in replies if isinstance(m, File)])
+        files = [m for m in replies if isinstance(m, File)]
+        if files:  # the database again: off the request path, which ends with the listener
+            self.pool.submit(self._deliver, origin, "person", origin.user, files)
         ack(
             response_type="ephemeral",
             text="\n".join(fallback(m) for m in quick)[:3000] or " ",
@@ -129,20 +137,30 @@ class SlackAdapter:
         try:
             value = json.loads(action.get("value") or "")
             command, prompt = value["c"], value.get("p")
-        except (ValueError, TypeError, KeyError):
+            if not isinstance(command, str) or not isinstance(prompt, str | None):
+                raise TypeError("not a button of ours")
+        except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("button %r with an unreadable value", action.get("action_id"))
-            notice = self.core.notice_for(origin, "slack.bad_action")
-            self.pool.submit(self._deliver, origin, *late, [notice])
+            self.pool.submit(self._notice, origin, late, "slack.bad_action")
             return
         if prompt and body.get("trigger_id"):
             metadata = json.dumps({"command": command, "late": late}, ensure_ascii=False)
-            self.pool.submit(self._open, body["trigger_id"], origin, "prompt", prompt, metadata)
+            self.ui.submit(self._open, body["trigger_id"], origin, "prompt", prompt, metadata)
             return
         future = self.pool.submit(self.core.handle_action, origin, command)
         future.add_done_callback(lambda done: self._later(done, origin, *late))
 
+    def _notice(self, origin: Origin, late: tuple[str, str], key: str) -> None:
+        self._deliver(origin, *late, [self.core.notice_for(origin, key)])
+
     def _open(self, trigger_id: str, origin: Origin, kind: str, what, metadata: str) -> None:
-        locale = self.core.locale_of(origin)
+        # the user's language if the database says it in time, else the default one: a modal in
+        # the default language beats a trigger_id expired while waiting for the database
+        lookup = self.pool.submit(self.core.locale_of, origin)
+        try:
+            locale = lookup.result(timeout=LOCALE_WAIT)
+        except Exception:  # too slow, or the database is down
+            locale = self.core.i18n.default_locale
         if kind == "form":
             view = form_modal(what, self.core.i18n, locale, metadata)
         else:
@@ -155,7 +173,8 @@ class SlackAdapter:
     def on_form(self, ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         origin = Origin("slack", body.get("user", {}).get("id"))
         metadata = _json(view.get("private_metadata"))
-        form = FORMS.get(metadata.get("command", ""))
+        command = metadata.get("command")
+        form = FORMS.get(command) if isinstance(command, str) else None
         if form is None:
             ack(response_action="clear")
             return
@@ -179,7 +198,7 @@ class SlackAdapter:
             view.get("state", {}).get("values", {}).get("answer", {}).get("value", {}).get("value")
         )
         command = metadata.get("command")
-        if not command:
+        if not command or not isinstance(command, str):
             ack(response_action="clear")
             return
         late = tuple(metadata.get("late") or ("person", origin.user))
@@ -206,7 +225,8 @@ class SlackAdapter:
             ack(response_action="errors", errors={block: refusal.text[:3000]})
             return
         ack()
-        self._deliver(origin, *late, replies)
+        if replies:  # the database again: off the request path, which ends with the listener
+            self.pool.submit(self._deliver, origin, *late, replies)
 
     # --- events ------------------------------------------------------------------------------
 

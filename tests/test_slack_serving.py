@@ -1,0 +1,184 @@
+"""`maintbot serve` start-up and health, and the served app under a slow or missing database.
+
+Start-up is checked on the real command line; the rest runs the same app (``create_app``) on a
+uvicorn server in a thread of the test process, so a seam can be slowed (``Core.handle_text``)
+or the clock faked (the outbox's backoff).
+"""
+
+import concurrent.futures
+import subprocess
+import time
+import uuid
+from datetime import UTC, timedelta
+
+import pytest
+
+from handlers.clock import FakeClock
+from handlers.core import Core
+from tests import slack_requests as sr
+from tests import slack_server
+from tests.conftest import START
+from tests.fake_slack import FakeSlack, dm_channel_id
+from tests.slack_server import COMMAND, serve_env, served_in_process
+
+pytestmark = pytest.mark.slow
+
+served_url = slack_server.served_url
+ALICE, BOB = "UALICE", "UBOB"
+
+
+def one_line(returncode: int, stdout: str, stderr: str) -> str:
+    assert returncode == 2, (returncode, stdout, stderr)
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("maintbot: "), stderr
+    return lines[0]
+
+
+TOKENS = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+REFUSALS = {  # each is a second of interpreter start-up: the main cases only
+    "nothing": ({}, (), "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"),
+    "no secret": (
+        {"SLACK_BOT_TOKEN": "xoxb-1"},
+        (),
+        "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET",
+    ),
+    "socket mode": (TOKENS, ("--socket-mode",), "--socket-mode needs SLACK_APP_TOKEN"),
+}
+
+
+def test_serve_without_slack_settings_exits_2_with_one_line(tmp_path):
+    database = {"MAINTBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    running = {
+        name: subprocess.Popen(
+            [*COMMAND, "serve", "--port", str(slack_server.free_port()), *args],
+            cwd=tmp_path,
+            env=serve_env(database | env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            encoding="utf-8",
+        )
+        for name, (env, args, _) in REFUSALS.items()
+    }
+    for name, proc in running.items():
+        stdout, stderr = proc.communicate(timeout=60)
+        assert REFUSALS[name][2] in one_line(proc.returncode, stdout, stderr), name
+    assert not (tmp_path / "db.sqlite3").exists()  # refused before touching the database
+
+
+@pytest.fixture
+def fake():
+    """A fake Slack for each test: every test here has a database of its own (V-1 again)."""
+    with FakeSlack() as f:
+        yield f
+
+
+def test_healthz_is_503_while_the_database_is_unreachable(tmp_path, fake):
+    home = tmp_path / "data"
+    home.mkdir()
+    with served_in_process(fake, f"sqlite:///{home / 'bot.sqlite3'}") as bot:
+        assert bot.get("/healthz").status == 200
+        home.rename(tmp_path / "gone")  # the database file is no longer there
+        bot.runtime.db.engine.dispose()  # nor open: the pool's connections are dropped
+        reply = bot.get("/healthz")
+        assert reply.status == 503 and reply.json == {"database": "unreachable"}
+        # Slack still gets an answer: a polite one with an incident id, not a 500
+        answer = bot.command("visit list", ALICE)
+        assert answer.status == 200 and answer.elapsed < 3
+        assert "something went wrong on our side (incident" in answer.json["text"]
+        assert "Traceback" not in answer.text
+        (tmp_path / "gone").rename(home)
+        assert bot.get("/healthz").status == 200
+        assert bot.command("visit list", ALICE).json["text"].startswith("Visit requests")
+
+
+def test_a_slow_database_still_gets_acks_and_the_answers_follow(fake, served_url, mocker):
+    real = Core.handle_text
+
+    def slow(self, *args, **kwargs):
+        time.sleep(2.5)  # longer than the 1.5 s the adapter waits before acking
+        return real(self, *args, **kwargs)
+
+    mocker.patch.object(Core, "handle_text", slow)
+    with served_in_process(fake, served_url) as bot:
+        hook = f"slowdb-{uuid.uuid4().hex[:6]}"
+        body, headers = sr.slash_command("visit request", ALICE, "CMAINT", trigger_id=hook)
+        assert bot.post(body, headers).elapsed < 1  # a form opens without the database
+        view = bot.modal(hook)
+        task = f"Slow database {hook}"
+        values = {"at": "+3d 10:00", "duration": "1h", "room": "SH1/B201", "task": task}
+        mention = sr.app_mention("whoami", ALICE, "CGENERAL")
+        requests = {
+            "command": lambda: bot.command("visit list", BOB, hook=hook),
+            "modal": lambda: bot.submit(ALICE, view, {**values, "id": "passport:1234"}),
+            "mention": lambda: bot.post(sr.event(mention)),
+        }
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            futures = {name: pool.submit(send) for name, send in requests.items()}
+            replies = {name: future.result() for name, future in futures.items()}
+        assert all(r.status == 200 and r.elapsed < 3 for r in replies.values()), replies
+        # the command is told to wait; the real answer follows through the response URL
+        assert replies["command"].elapsed > 1
+        assert replies["command"].json == {
+            "response_type": "ephemeral",
+            "text": "⏳ Working on it; the answer will follow shortly.",
+        }
+        [late] = fake.wait_for(f"hooks/{hook}", timeout=10)
+        assert late.args["text"].startswith("Visit requests waiting")
+        # the modal closes within the budget; the request is filed and its answer comes by DM
+        assert replies["modal"].text == ""
+        ref = bot.visit_by_task(task)
+        bot.posted(dm_channel_id(ALICE), ref)
+        # the mention is acked at once and answered in its thread later
+        assert replies["mention"].elapsed < 1
+        fake.wait_for(
+            "chat.postMessage", predicate=lambda c: c.args.get("thread_ts") == mention["ts"]
+        )
+
+
+def test_server_errors_are_retried_with_growing_backoff(tmp_path, fake):
+    clock = FakeClock(START)
+    url = f"sqlite:///{tmp_path / 'backoff.sqlite3'}"
+    with served_in_process(fake, url, clock=clock, tick_seconds=0.1) as bot:
+        fake.fail_next("chat.postMessage", status=503, times=3)
+        mention = sr.app_mention("whoami", ALICE, "CGENERAL")
+        assert bot.post(sr.event(mention)).status == 200
+        target = f"CGENERAL:{mention['ts']}"
+
+        def attempts():
+            return [
+                c
+                for c in fake.calls("chat.postMessage")
+                if c.args.get("thread_ts") == mention["ts"]
+            ]
+
+        delays = []
+        for n in (1, 2, 3):
+            [row] = slack_server.wait_until(
+                lambda n=n: [
+                    r
+                    for r in bot.outbox(target=target)
+                    if r.attempts == n and r.status == "pending"
+                ],
+                10,
+                f"retry {n} scheduled",
+            )
+            delays.append((as_utc(row.next_attempt_at) - clock.now()).total_seconds())
+            time.sleep(0.3)  # three ticks with the clock standing still: no early retry
+            assert len(attempts()) == n
+            clock.advance(timedelta(seconds=delays[-1] + 0.001))
+        fake.wait_for(
+            "chat.postMessage",
+            predicate=lambda c: c.ok and c.args.get("thread_ts") == mention["ts"],
+        )
+        bot.settle()
+        # 2 s, 4 s, 8 s, each ±20 %
+        for delay, base in zip(delays, (2, 4, 8), strict=True):
+            assert 0.8 * base <= delay <= 1.2 * base, delays
+        assert [c.status for c in attempts()] == [503, 503, 503, 200]
+        [row] = bot.outbox(target=target)
+        assert row.status == "sent" and row.attempts == 4
+
+
+def as_utc(value):
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
