@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     no_internal_errors,  # noqa: F401  (autouse)
     ok,
@@ -11,6 +12,8 @@ from tests.visits_kit import (
     t,
     visit,
 )
+
+pytestmark = BACKEND_AGNOSTIC
 
 VERBS = (
     "request, approve, review, reject, changes, edit, cancel, show, list, export, checkin, "

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from handlers.messages import plain_text
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     PATHS,
     REQUEST,
@@ -22,6 +23,8 @@ from tests.visits_kit import (
     visit,
     visit_in,
 )
+
+pytestmark = BACKEND_AGNOSTIC
 
 PEOPLE = ["alice", "erin", "bob", "amy", "carol", "dan", "zhang", "stranger"]
 WORDS = [

@@ -24,7 +24,8 @@ from tests.slack_server import mentions, texts
 # the served app, one per module and database backend (see tests/slack_server.py)
 bot, fake, served_url = slack_server.bot, slack_server.fake, slack_server.served_url
 
-pytestmark = pytest.mark.slow
+# The adapter's behaviour does not depend on the backend: test_slack_delivery runs there.
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("served_url", ["sqlite"], indirect=True)]
 
 ALICE, BOB, CAROL = "UALICE", "UBOB", "UCAROL"
 VISITS = "CVISITS"

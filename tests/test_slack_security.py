@@ -15,7 +15,8 @@ import pytest
 from tests import slack_requests as sr
 from tests import slack_server
 
-pytestmark = pytest.mark.slow
+# The adapter's behaviour does not depend on the backend: test_slack_delivery runs there.
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("served_url", ["sqlite"], indirect=True)]
 
 bot, fake, served_url = slack_server.bot, slack_server.fake, slack_server.served_url
 ALICE, BOB = "UALICE", "UBOB"

@@ -6,6 +6,7 @@ import io
 import pytest
 
 from handlers.messages import File
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     FULL_ID,
     no_internal_errors,  # noqa: F401  (autouse)
@@ -16,6 +17,8 @@ from tests.visits_kit import (
     t,
     visit_in,
 )
+
+pytestmark = BACKEND_AGNOSTIC
 
 
 def listed(chat, who: str, command: str = "visit list") -> list[str]:

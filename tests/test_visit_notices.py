@@ -4,6 +4,7 @@ with the access rules and safety notes). Notices leave through the outbox only."
 import pytest
 
 from handlers.messages import from_dict
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     new_outbox,
     no_internal_errors,  # noqa: F401  (autouse)
@@ -13,6 +14,8 @@ from tests.visits_kit import (
     t,
     visit_in,
 )
+
+pytestmark = BACKEND_AGNOSTIC
 
 EVERYONE = ("alice", "erin", "bob", "amy", "carol", "dan", "zhang")
 

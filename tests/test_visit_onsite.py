@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     audit_of,
     deadlines,
@@ -17,6 +18,8 @@ from tests.visits_kit import (
     visit,
     visit_in,
 )
+
+pytestmark = BACKEND_AGNOSTIC
 
 TOOLS = 'tools="laptop, screwdriver, 万用表"'
 

@@ -4,6 +4,7 @@ Alice's visit is Wednesday 2026-11-25 09:00 for 2 h; the grace period is 30 minu
 overrun reminder is due at 11:30 Shanghai time unless a late check-in moves it.
 """
 
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     deadlines,
     new_outbox,
@@ -13,6 +14,8 @@ from tests.visits_kit import (
     sh,
     visit_in,
 )
+
+pytestmark = BACKEND_AGNOSTIC
 
 CHECKIN = "visit checkin {ref} card=A-07 verified=yes briefing=yes"
 

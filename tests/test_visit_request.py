@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from handlers.messages import plain_text
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     FULL_ID,
     REQUEST,
@@ -22,6 +23,8 @@ from tests.visits_kit import (
     t,
     visit,
 )
+
+pytestmark = BACKEND_AGNOSTIC
 
 BASE = f'visit request duration=2h room=SH1/A101 task="replace disk" id=passport:{FULL_ID}'
 
