@@ -21,9 +21,11 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.local_server import LocalServer
 
 TOKEN = "xoxb-test"
 TEAM_ID, TEAM_NAME, TEAM_DOMAIN = "T0MAINT01", "Maint Test", "maint-test"
@@ -89,37 +91,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
+    handler = None  # set below, once _Handler is defined
+
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self._cond = threading.Condition(threading.RLock())
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
         self._users: dict[str, dict] = {}
         self.reset()
-
-    # ---- lifecycle
-    def start(self) -> FakeSlack:
-        self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.fake = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
-        serve = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        serve.start()  # a short poll interval makes stop() quick
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._stopping.set()
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -483,3 +463,6 @@ class FakeSlack:
                 f"https://files.slack.com/files-pri/{TEAM_ID}-{rec['id']}/{rec['name']}",
             })  # fmt: skip
         return {"files": out}
+
+
+FakeSlack.handler = _Handler

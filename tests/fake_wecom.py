@@ -36,9 +36,11 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.local_server import LocalServer
 
 CORP_ID = "ww4d7e1c9a2b3f6058"
 SECRET = "maintbot-fake-app-secret-0123456789abcdefgh"
@@ -187,7 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class FakeWeCom:
+class FakeWeCom(LocalServer):
+    handler = None  # set below, once _Handler is defined
+
     def __init__(
         self,
         corp_id: str = CORP_ID,
@@ -211,33 +215,9 @@ class FakeWeCom:
         self._removed_chats: set[str] = set()
         self._webhook_keys = set(webhook_keys)
         self._cond = threading.Condition(threading.RLock())
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
         self._offset = 0.0
         self.reset()
-
-    # ---- lifecycle
-    def start(self) -> FakeWeCom:
-        self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.fake = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
-        serve = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        serve.start()  # a short poll interval makes stop() quick
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._stopping.set()
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeWeCom:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -728,3 +708,6 @@ class FakeWeCom:
         media_id = f"3fake{next(self._ids):06d}{secrets.token_urlsafe(32)}"
         self._media[media_id] = {"type": media_type, **body}
         return {"type": media_type, "media_id": media_id, "created_at": str(int(self._now()))}
+
+
+FakeWeCom.handler = _Handler
