@@ -104,10 +104,7 @@ class Core:
 
     def notice_for(self, origin: Origin, key: str, **params) -> Text:
         """A catalog message in the language of whoever ``origin`` is (adapters use it too)."""
-        with self.db.unit_of_work() as session:
-            person = people.identify(session, origin)
-            locale = (person and person.locale) or self.i18n.default_locale
-        return Text(self.i18n.t(locale, key, **params), tone="warning")
+        return Text(self.i18n.t(self.locale_of(origin), key, **params), tone="warning")
 
     def form_for(self, text: str) -> Form | None:
         """The form a typed command opens: one with a form and no options typed yet."""
@@ -120,6 +117,7 @@ class Core:
         return FORMS.get(f"{invocation.spec.area} {invocation.spec.verb}")
 
     def locale_of(self, origin: Origin) -> str:
+        """The language of whoever ``origin`` is; the default for strangers."""
         with self.db.unit_of_work() as session:
             person = people.identify(session, origin)
             return (person and person.locale) or self.i18n.default_locale

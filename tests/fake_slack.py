@@ -214,12 +214,7 @@ class FakeSlack(LocalServer):
         else:
             args = self._decode(url.query, headers.get("content-type", ""), body, kind)
         with self._cond:
-            rules = self._rules.get(method) or self._rules.get("*") or []
-            rule = rules[0] if rules else None
-            if rule:
-                rule.times -= 1
-                if rule.times <= 0:
-                    rules.pop(0)
+            rule = self._take_rule(method)
             try:
                 status, extra, answer = self._answer(kind, method, args, headers, body, rule)
             except Exception as exc:  # a bug in the fake: answer 500 and show it in calls()

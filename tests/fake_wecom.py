@@ -401,12 +401,7 @@ class FakeWeCom(LocalServer):
         at = time.monotonic()
         decoded, parse_error = self._decode(headers.get("content-type", ""), body)
         with self._cond:
-            rules = self._rules.get(path) or self._rules.get("*") or []
-            rule = rules[0] if rules else None
-            if rule:
-                rule.times -= 1
-                if rule.times <= 0:
-                    rules.pop(0)
+            rule = self._take_rule(path)
             try:
                 status, answer = self._answer(verb, path, query, decoded, parse_error, rule)
             except Exception as exc:  # a bug in the fake: answer 500 and show it in calls()

@@ -12,6 +12,7 @@ class LocalServer:
     """Subclasses set ``handler`` (its requests reach the fake as ``self.server.fake``)."""
 
     handler: type[BaseHTTPRequestHandler]
+    _rules: dict[str, list]  # programmed failures by call name, "*" for any
 
     def __init__(self) -> None:
         self._stopping = threading.Event()
@@ -26,6 +27,17 @@ class LocalServer:
         serve = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         serve.start()  # a short poll interval makes stop() quick
         return self
+
+    def _take_rule(self, key: str):
+        """The next failure programmed into ``self._rules`` for ``key`` (or for any call), used
+        up by this call. Callers hold their own lock."""
+        queue = self._rules.get(key) or self._rules.get("*") or []
+        rule = queue[0] if queue else None
+        if rule:
+            rule.times -= 1
+            if rule.times <= 0:
+                queue.pop(0)
+        return rule
 
     def stop(self) -> None:
         if self._server is not None:
