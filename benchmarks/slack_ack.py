@@ -623,7 +623,7 @@ class Bench:
                 concurrency=a.concurrency,
                 requests=a.warmup,
                 client=client,
-                hook_url=hook_url,
+                hook_url=hook_url and hook_url + "-warmup",  # not counted with the run's answers
             )
         duration = duration or a.duration
         by_count = bool(a.requests) and not timed
@@ -734,10 +734,9 @@ class Bench:
         if a.maintbot_cmd:
             cmd = shlex.split(a.maintbot_cmd)
         port = free_port()
-        server = Server(
-            f"maintbot-{db.kind}", [*cmd, "serve", "--port", str(port)], self.workdir, env
-        )
-        say(f"maintbot on {db.label}: {' '.join(cmd)} serve --port {port}")
+        serve = [*cmd, "serve", "--port", str(port), "--workers", str(a.workers)]
+        server = Server(f"maintbot-{db.kind}", serve, self.workdir, env)
+        say(f"maintbot on {db.label}: {' '.join(serve)}")
         started = time.perf_counter()
         server.start(timeout=60)
         results = self.results.setdefault("maintbot", {}).setdefault(db.kind, {})
@@ -749,6 +748,13 @@ class Bench:
             self._seed(port)
             hook = fake.response_url(f"bench-{db.kind}-normal")
             out["normal"] = self.measure("maintbot", name, port, ["help", "list"], hook_url=hook)
+            self._await_answers(fake, f"bench-{db.kind}-normal", out["normal"])
+            notes = out["normal"].notes
+            say(
+                f"    {notes['late_answers_delivered']} of {out['normal'].deferred} deferred "
+                f"answers reached the response_url, the last {notes['late_answers_after_s']} s "
+                "after the load stopped"
+            )
             if not a.skip_slow:
                 out["slow_db"] = self._slow_db(port, fake, db)
                 self._settle(port)
@@ -881,12 +887,7 @@ class Bench:
         figures.notes["lock"] = {k: round(v, 2) for k, v in lock.items()}
         figures.notes["healthz_during_lock"] = health
         # the answers deferred during the lock arrive later on the response_url
-        deadline = time.perf_counter() + a.late_wait
-        while time.perf_counter() < deadline:
-            if len(fake.calls(f"hooks/{name}")) >= figures.deferred:
-                break
-            time.sleep(0.25)
-        figures.notes["late_answers_delivered"] = len(fake.calls(f"hooks/{name}"))
+        self._await_answers(fake, name, figures)
         say(
             f"    lock held from {lock.get('acquired_at', 0):.1f}s to "
             f"{lock.get('released_at', 0):.1f}s of the run; "
@@ -898,6 +899,17 @@ class Bench:
             f"{health.get('seconds', 0):.1f}s"
         )
         return figures
+
+    def _await_answers(self, fake: FakeSlack, name: str, figures: Figures) -> None:
+        """Wait for the deferred answers to reach the response_url; note how many, how late."""
+        stopped = time.perf_counter()
+        deadline = stopped + self.args.late_wait
+        while time.perf_counter() < deadline:
+            if len(fake.calls(f"hooks/{name}")) >= figures.deferred:
+                break
+            time.sleep(0.25)
+        figures.notes["late_answers_delivered"] = len(fake.calls(f"hooks/{name}"))
+        figures.notes["late_answers_after_s"] = round(time.perf_counter() - stopped, 1)
 
     def _slow_slack(self, port, fake: FakeSlack, db, mix: list[str], phase: str) -> Figures:
         a = self.args
@@ -1093,6 +1105,9 @@ def parser() -> argparse.ArgumentParser:
         ),
         help="a PostgreSQL server (any database on it) where the scratch database "
         "is created and dropped; MAINTBOT_TEST_POSTGRESQL_URL sets the default",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="maintbot serve --workers (server processes)"
     )
     p.add_argument("--seed", type=int, default=6, help="visit requests filed before the load")
     p.add_argument("--skip-ceiling", action="store_true", help="skip the client ceiling run")

@@ -1,11 +1,10 @@
 """The ``maintbot`` command line: console, db upgrade / current."""
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, configure_logging, load_settings
 
 DEMO_DB = "maintbot-demo.sqlite3"
 
@@ -40,12 +39,6 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from slack_sdk import WebClient
-
-    from bot import runtime
-    from bot.slack.adapter import SlackAdapter
-    from bot.slack.sender import SlackSender
-
     if not settings.slack_enabled:
         raise SettingsError(
             "nothing to serve: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, "
@@ -53,9 +46,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.socket_mode and not settings.slack_app_token:
         raise SettingsError("--socket-mode needs SLACK_APP_TOKEN (an xapp- app-level token)")
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
-    rt = runtime.build(settings, senders={"slack": SlackSender(client)})
-    slack = SlackAdapter(rt.core, client, signing_secret=settings.slack_signing_secret)
+    if args.workers < 1:
+        raise SettingsError("--workers must be 1 or more")
+    from bot.server import create_app, wire
+
+    rt, slack = wire(settings)  # also checks the settings and the database before serving
     if args.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -68,15 +63,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     import uvicorn
 
-    from bot.server import create_app
-
-    uvicorn.run(
-        create_app(rt, slack),
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level.lower(),
-        access_log=settings.log_level == "DEBUG",
-    )
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": settings.log_level.lower(),
+        "access_log": settings.log_level == "DEBUG",
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(rt, slack), **options)
+        return 0
+    slack.close()
+    rt.stop()  # each worker process wires its own
+    uvicorn.run("bot.server:from_environment", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -114,6 +112,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     serve.add_argument(
+        "--workers", type=int, default=1,
+        help="server processes (PostgreSQL/MariaDB; SQLite serialises writers anyway)",
+    )  # fmt: skip
+    serve.add_argument(
         "--socket-mode", action="store_true", help="connect to Slack over Socket Mode instead"
     )
     serve.set_defaults(run=_serve)
@@ -131,10 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         level = settings.log_level
         if args.command == "console" and level in ("DEBUG", "INFO"):
             level = "WARNING"  # the console's screen is for the conversation, not the log
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        # Alembic logs seven "setup plugin" lines at INFO on every run; keep "Running upgrade".
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a second otherwise
+        configure_logging(level)
         return args.run(args, settings)
     except SettingsError as err:
         one_line = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())

@@ -1,6 +1,7 @@
 """Wiring: settings → database (migrated) → core → outbox delivery → scheduler."""
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,6 +15,7 @@ from handlers.i18n import I18n
 from handlers.orgconfig import OrgConfig
 from storage import migrate
 from storage.db import Database
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +48,48 @@ class Runtime:
     core: Core
     deliverer: Deliverer
     scheduler: BackgroundScheduler = field(init=False)
+    _wake: threading.Event = field(init=False, default_factory=threading.Event)
+    _stopping: threading.Event = field(init=False, default_factory=threading.Event)
+    _courier: threading.Thread | None = field(init=False, default=None)
 
     def tick(self) -> None:
         """One round of background work: fire due deadlines, then send due notices."""
+        self.sweep()
+        self.deliver()
+
+    def sweep(self) -> None:
         try:
             self.core.sweep_deadlines()
+        except Exception:
+            log.exception("deadline sweep failed; retrying on the next one")
+
+    def deliver(self) -> None:
+        try:
             while self.deliverer.run_once():
                 pass
         except Exception:
-            log.exception("background tick failed; retrying on the next one")
+            log.exception("outbox delivery failed; retrying on the next round")
+
+    def _courier_loop(self, interval: float) -> None:
+        """Deliver as soon as a unit of work queues a notice, and every ``interval`` anyway
+        (for retries that come due, and rows queued by another process)."""
+        while not self._stopping.is_set():
+            self._wake.wait(interval)
+            self._wake.clear()
+            self.deliver()
 
     def start_background(self, interval_seconds: float = 2.0) -> None:
+        self.db.after_commit_adding(OutboxMessage, self._wake.set)
+        self._courier = threading.Thread(
+            target=self._courier_loop, args=(interval_seconds,), name="outbox", daemon=True
+        )
+        self._courier.start()
         self.scheduler = BackgroundScheduler(timezone=self.settings.tz)
         self.scheduler.add_job(
-            self.tick,
+            self.sweep,
             "interval",
             seconds=interval_seconds,
-            id="tick",
+            id="deadlines",
             max_instances=1,
             coalesce=True,
             replace_existing=True,
@@ -76,6 +103,10 @@ class Runtime:
     def stop(self) -> None:
         if getattr(self, "scheduler", None) and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self._courier is not None:
+            self._stopping.set()
+            self._wake.set()
+            self._courier.join()
         self.db.dispose()
 
 

@@ -1,7 +1,8 @@
 """The HTTP server: one ASGI app with Slack's request URL and a health check.
 
-Bolt's own Starlette adapter dispatches on the event loop and blocks it until the listener
-returns; here dispatch runs in a worker thread, so one slow request never delays another.
+Bolt dispatches on the event loop, as its own Starlette adapter does: the adapter's listeners
+never block (the core runs on their worker pool), and an answer that may go back in the
+acknowledgement is awaited here, on the loop, for at most the adapter's budget.
 """
 
 import contextlib
@@ -9,18 +10,35 @@ import logging
 
 import anyio
 from slack_bolt import BoltRequest
+from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.runtime import Runtime
-from bot.slack.adapter import SlackAdapter
+from bot.runtime import Runtime, build
+from bot.settings import Settings, configure_logging, load_settings
+from bot.slack.adapter import ANSWERS, SlackAdapter
+from bot.slack.sender import SlackSender
 
 log = logging.getLogger(__name__)
 HEALTH_TIMEOUT = 2.0  # seconds; load balancers time out around 5
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not from Slack
+
+
+def wire(settings: Settings) -> tuple[Runtime, SlackAdapter]:
+    """The runtime and the Slack adapter that ``maintbot serve`` runs."""
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    rt = build(settings, senders={"slack": SlackSender(client)})
+    return rt, SlackAdapter(rt.core, client, signing_secret=settings.slack_signing_secret)
+
+
+def from_environment():
+    """The app as each process of ``maintbot serve --workers N`` builds it."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(*wire(settings))
 
 
 def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: float = 1.0):
@@ -41,16 +59,20 @@ def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: fl
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return PlainTextResponse("body is not UTF-8", status_code=400)
+        answers: list = []
         try:
             bolt_request = BoltRequest(
-                body=text, query=request.url.query, headers=dict(request.headers)
+                body=text,
+                query=request.url.query,
+                headers=dict(request.headers),
+                context={ANSWERS: answers},
             )
-            answer = await anyio.to_thread.run_sync(
-                slack.app.dispatch, bolt_request, limiter=limiter
-            )
+            answer = slack.app.dispatch(bolt_request)
         except Exception:  # a payload Bolt could not even parse
             log.warning("unreadable Slack request", exc_info=True)
             return PlainTextResponse("bad request", status_code=400)
+        if answers:
+            return _ack(await answers[0].settle())
         status = 400 if answer.status >= 500 else answer.status
         return Response(
             content=answer.body,
@@ -81,6 +103,11 @@ def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: fl
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _ack(content: dict) -> Response:
+    """An acknowledgement carrying ``content`` (empty: a bare 200, as Bolt's ack() gives)."""
+    return JSONResponse(content) if content else Response(status_code=200)
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, headers) -> bool:

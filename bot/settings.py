@@ -1,5 +1,6 @@
 """Settings from the environment (and a ``.env`` file), validated once at start-up."""
 
+import logging
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -103,3 +104,13 @@ def load_settings(**overrides) -> Settings:
         name = loc if loc.isupper() else "MAINTBOT_" + loc.upper()
         message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {name}: {message}") from None
+
+
+def configure_logging(level: str) -> None:
+    """The log format and levels of every maintbot process."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic logs seven "setup plugin" lines at INFO on every run; keep "Running upgrade".
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a second otherwise
+    # "skipped: maximum number of running instances" is how a long sweep coalesces
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

@@ -17,7 +17,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             # SQLite's busy handler with growing sleeps (the benchmark's p99 fell about 3x).
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
-            kwargs.setdefault("pool_timeout", 30)
+            kwargs.setdefault("pool_timeout", 300)  # under overload a turn can take a while
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -53,6 +53,22 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def after_commit_adding(self, model: type, callback) -> None:
+        """Call ``callback()`` after every commit that added ``model`` rows (a wake-up)."""
+        key = ("added", model)
+
+        def flushing(session, _context, _instances) -> None:
+            if any(isinstance(obj, model) for obj in session.new):
+                session.info[key] = True
+
+        def committed(session) -> None:
+            if session.info.pop(key, False):
+                callback()
+
+        event.listen(self._sessions, "before_flush", flushing)
+        event.listen(self._sessions, "after_commit", committed)
+        event.listen(self._sessions, "after_rollback", lambda s: s.info.pop(key, None))
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -274,9 +274,14 @@ def serve_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @contextlib.contextmanager
 def served(
-    fake: FakeSlack, database_url: str, workdir: Path, *, extra_env: dict | None = None
+    fake: FakeSlack,
+    database_url: str,
+    workdir: Path,
+    *,
+    extra_env: dict | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[ServedBot]:
-    """``maintbot serve --port P`` in a subprocess, ready when ``/healthz`` answers 200."""
+    """``maintbot serve --port P [args]`` in a subprocess, ready when ``/healthz`` answers 200."""
     port = free_port()
     env = serve_env(
         {
@@ -294,7 +299,7 @@ def served(
     log_path = workdir / f"serve-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [*COMMAND, "serve", "--port", str(port)],
+            [*COMMAND, "serve", "--port", str(port), *args],
             cwd=workdir,  # no .env from the repository
             env=env,
             stdout=log,
@@ -354,6 +359,7 @@ def served_in_process(
     thread.start()
     bot = ServedBot(f"http://{HOST}:{port}", fake, Database(database_url))
     bot.runtime = rt  # type: ignore[attr-defined]
+    bot.slack = slack  # type: ignore[attr-defined]
     try:
         wait_until(lambda: server.started or not thread.is_alive(), 30, "uvicorn start")
         if not server.started:

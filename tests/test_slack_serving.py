@@ -7,6 +7,7 @@ or the clock faked (the outbox's backoff).
 
 import concurrent.futures
 import subprocess
+import threading
 import time
 import uuid
 from datetime import UTC, timedelta
@@ -19,7 +20,7 @@ from tests import slack_requests as sr
 from tests import slack_server
 from tests.conftest import START
 from tests.fake_slack import FakeSlack, dm_channel_id
-from tests.slack_server import COMMAND, serve_env, served_in_process
+from tests.slack_server import COMMAND, serve_env, served_in_process, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +45,7 @@ REFUSALS = {  # each is a second of interpreter start-up: the main cases only
         "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET",
     ),
     "socket mode": (TOKENS, ("--socket-mode",), "--socket-mode needs SLACK_APP_TOKEN"),
+    "no workers": (TOKENS, ("--workers", "0"), "--workers must be 1 or more"),
 }
 
 
@@ -71,6 +73,19 @@ def fake():
     """A fake Slack for each test: every test here has a database of its own (V-1 again)."""
     with FakeSlack() as f:
         yield f
+
+
+def test_several_server_processes_share_the_work(fake, served_url, tmp_path):
+    with slack_server.served(fake, served_url, tmp_path, args=("--workers", "2")) as bot:
+        hook = f"workers-{uuid.uuid4().hex[:6]}"
+        replies = [bot.command("help", ALICE, hook=f"{hook}-{i}") for i in range(6)]
+        assert all(r.status == 200 and r.json["text"] for r in replies), replies
+        assert bot.log().count("Started server process") == 2
+        mention = sr.app_mention("whoami", ALICE, "CGENERAL")
+        assert bot.post(sr.event(mention)).status == 200
+        fake.wait_for(  # whichever process took it: its courier sends the answer
+            "chat.postMessage", predicate=lambda c: c.args.get("thread_ts") == mention["ts"]
+        )
 
 
 def test_healthz_is_503_while_the_database_is_unreachable(tmp_path, fake):
@@ -133,6 +148,50 @@ def test_a_slow_database_still_gets_acks_and_the_answers_follow(fake, served_url
         assert replies["mention"].elapsed < 1
         fake.wait_for(
             "chat.postMessage", predicate=lambda c: c.args.get("thread_ts") == mention["ts"]
+        )
+
+
+def test_with_every_worker_busy_a_command_is_acked_at_once_and_answered_later(
+    fake, served_url, mocker
+):
+    real, gate = Core.handle_text, threading.Event()
+
+    def gated(self, origin, text, *args, **kwargs):
+        if text == "whoami":
+            gate.wait(20)
+        return real(self, origin, text, *args, **kwargs)
+
+    mocker.patch.object(Core, "handle_text", gated)
+    with served_in_process(fake, served_url) as bot:
+        hook = f"busy-{uuid.uuid4().hex[:6]}"
+        workers = bot.slack.workers
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            stuck = [
+                pool.submit(bot.command, "whoami", ALICE, hook=f"{hook}-{i}")
+                for i in range(workers)
+            ]
+            wait_until(lambda: bot.slack._busy >= workers, 5, "every worker busy")
+            reply = bot.command("help", BOB, hook=hook)
+            assert reply.elapsed < 0.5  # no wait for the answer: no worker could start it
+            assert reply.json["text"].startswith("⏳")
+            assert all(f.result().json["text"].startswith("⏳") for f in stuck)  # waited 1.5 s
+            gate.set()
+        [late] = fake.wait_for(f"hooks/{hook}", timeout=10)
+        assert late.args["text"] == "maintbot commands"
+        for i in range(workers):
+            [answer] = fake.wait_for(f"hooks/{hook}-{i}", timeout=10)
+            assert "alice" in answer.args["text"]
+
+
+def test_a_queued_notice_is_sent_at_once_not_at_the_next_tick(fake, served_url):
+    with served_in_process(fake, served_url, tick_seconds=60) as bot:
+        mention = sr.app_mention("whoami", ALICE, "CGENERAL")
+        assert bot.post(sr.event(mention)).status == 200
+        # well before the first 60 s round: the answer's commit woke the outbox courier
+        fake.wait_for(
+            "chat.postMessage",
+            predicate=lambda c: c.args.get("thread_ts") == mention["ts"],
+            timeout=5,
         )
 
 

@@ -1,18 +1,24 @@
 """The Slack adapter: Bolt listeners that translate Slack's requests into core calls.
 
-Every request is acknowledged within Slack's 3 seconds whatever the database is doing: the
-core runs on a worker pool, and a listener waits for it only ``budget`` seconds. An answer
-ready in time goes back in the acknowledgement itself (an ephemeral reply, inline modal
-errors); a later one leaves through the outbox. Events are acknowledged at once and handled
-once per ``event_id``, however often Slack retries them.
+Listeners never block: the core runs on a worker pool. Every request is acknowledged within
+Slack's 3 seconds whatever the database is doing. When a worker is free, the acknowledgement
+waits up to ``budget`` seconds for the answer and carries it (an ephemeral reply, inline modal
+errors); when none is free, or the answer is late, the request is acknowledged at once and the
+answer leaves through the outbox. The HTTP server awaits that answer on its event loop; Socket
+Mode, which acknowledges from a thread, waits in the listener. Events are acknowledged at once
+and handled once per ``event_id``, however often Slack retries them.
 """
 
+import asyncio
 import html
 import json
 import logging
 import re
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
@@ -27,6 +33,8 @@ from handlers.messages import File, Message, Text
 
 log = logging.getLogger(__name__)
 
+ANSWERS = "maintbot.answers"  # the request context's list of answers its ack may carry
+
 LOCALE_WAIT = 0.5  # seconds a modal waits for the user's language before using the default
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 _CHANNEL = re.compile(r"<#(C\w+)(?:\|([^>]*))?>")
@@ -39,6 +47,42 @@ def slack_text(text: str) -> str:
     return html.unescape(text)
 
 
+@dataclass
+class Pending:
+    """Core work whose answer may still go back in the acknowledgement."""
+
+    future: Future
+    wait: float  # how long the acknowledgement may wait for it (0: a worker was not free)
+    inline: Callable[[list[Message]], dict]  # the ack's content, made from the answer
+    late_ack: dict  # the ack's content when the answer is not ready in time
+    later: Callable[[Future], None]  # delivers an answer that came too late for the ack
+
+    def settled(self, ready: bool) -> dict:
+        if ready:
+            try:
+                return self.inline(self.future.result())
+            except Exception:
+                log.exception("slack work failed")
+                return {}
+        self.future.add_done_callback(self.later)  # runs at once if it has just finished
+        return self.late_ack
+
+    def settle_blocking(self) -> dict:
+        try:
+            self.future.result(timeout=self.wait)
+        except FutureTimeout:
+            return self.settled(False)
+        except Exception:
+            pass  # reported by settled()
+        return self.settled(True)
+
+    async def settle(self) -> dict:
+        """The same as settle_blocking, awaited on an event loop."""
+        if self.wait > 0 and not self.future.done():
+            await asyncio.wait([asyncio.wrap_future(self.future)], timeout=self.wait)
+        return self.settled(self.future.done())
+
+
 class SlackAdapter:
     def __init__(
         self,
@@ -47,14 +91,17 @@ class SlackAdapter:
         *,
         signing_secret: str,
         budget: float = 1.5,
-        workers: int = 16,
+        workers: int = 4,
     ) -> None:
         self.core = core
         self.budget = budget
         self.signing_secret = signing_secret
         self.client = client
         token = client.token
+        self.workers = workers
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="slack")
+        self._busy = 0  # core jobs submitted and not finished
+        self._busy_lock = threading.Lock()
         # views.open only: a trigger_id expires 3 s after the click, so opening a modal never
         # queues behind core work that waits on a slow database
         self.ui = ThreadPoolExecutor(4, thread_name_prefix="slack-ui")
@@ -66,6 +113,7 @@ class SlackAdapter:
             ),
             process_before_response=True,
             token_verification_enabled=False,
+            request_verification_enabled=False,  # bot.server checks before parsing the body
         )
         self.app.command(re.compile(r"^/"))(self.on_command)
         self.app.action(re.compile(r".+"))(self.on_action)
@@ -82,7 +130,7 @@ class SlackAdapter:
 
     # --- slash command ------------------------------------------------------------------------
 
-    def on_command(self, ack, body: dict[str, Any]) -> None:
+    def on_command(self, ack, body: dict[str, Any], context) -> None:
         origin = Origin("slack", body.get("user_id"), body.get("channel_id"))
         text = slack_text(body.get("text") or "")
         late = ("response", f"{body.get('channel_id', '')} {body.get('response_url', '')}")
@@ -92,26 +140,51 @@ class SlackAdapter:
             metadata = json.dumps({"command": form.command, "channel": body.get("channel_id")})
             self.ui.submit(self._open, body["trigger_id"], origin, "form", form, metadata)
             return
-        self._answer(ack, origin, late, lambda: self.core.handle_text(origin, text))
+        working = {"response_type": "ephemeral", "text": self.core.i18n.t(None, "slack.working")}
+        self._answer(
+            ack, context, origin, late, lambda: self.core.handle_text(origin, text),
+            lambda replies: self._ephemeral(origin, replies), working,
+        )  # fmt: skip
 
-    def _answer(self, ack, origin: Origin, late: tuple[str, str], work) -> None:
-        """Acknowledge with the answer if it is ready within the budget; else send it later."""
-        future = self.pool.submit(work)
-        try:
-            replies = future.result(timeout=self.budget)
-        except FutureTimeout:
-            ack(response_type="ephemeral", text=self.core.i18n.t(None, "slack.working"))
-            future.add_done_callback(lambda done: self._later(done, origin, *late))
-            return
+    def _answer(self, ack, context, origin: Origin, late, work, inline, late_ack: dict) -> None:
+        """Start ``work``; its answer goes in the ack if ready in time, else through the outbox.
+
+        Over HTTP the server settles the ack on its event loop (the context's ANSWERS list);
+        Socket Mode has no such list and waits here.
+        """
+        wait = self.budget if self._busy < self.workers else 0.0
+        # the late answer is delivered on the pool: the callback may run on the server's loop
+        pending = Pending(self._run(work), wait, inline, late_ack,
+                          lambda done: self._run(self._later, done, origin, *late))  # fmt: skip
+        answers = context.get(ANSWERS)
+        if answers is not None:
+            answers.append(pending)
+            ack()  # a placeholder: the server answers with what pending settles to
+        else:
+            ack(**pending.settle_blocking())
+
+    def _run(self, fn, *args) -> Future:
+        """Run on the core's pool, counted, so that a request knows whether a worker is free."""
+        with self._busy_lock:
+            self._busy += 1
+        future = self.pool.submit(fn, *args)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future) -> None:
+        with self._busy_lock:
+            self._busy -= 1
+
+    def _ephemeral(self, origin: Origin, replies: list[Message]) -> dict:
         quick = [m for m in replies if not isinstance(m, File)]
         files = [m for m in replies if isinstance(m, File)]
-        if files:  # the database again: off the request path, which ends with the listener
-            self.pool.submit(self._deliver, origin, "person", origin.user, files)
-        ack(
-            response_type="ephemeral",
-            text="\n".join(fallback(m) for m in quick)[:3000] or " ",
-            blocks=[b for m in quick for b in blocks(m)][:50],
-        )
+        if files:  # the database again: off the request path
+            self._run(self._deliver, origin, "person", origin.user, files)
+        return {
+            "response_type": "ephemeral",
+            "text": "\n".join(fallback(m) for m in quick)[:3000] or " ",
+            "blocks": [b for m in quick for b in blocks(m)][:50],
+        }
 
     def _later(self, done: Future, origin: Origin, target_kind: str, target: str) -> None:
         try:
@@ -141,13 +214,13 @@ class SlackAdapter:
                 raise TypeError("not a button of ours")
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("button %r with an unreadable value", action.get("action_id"))
-            self.pool.submit(self._notice, origin, late, "slack.bad_action")
+            self._run(self._notice, origin, late, "slack.bad_action")
             return
         if prompt and body.get("trigger_id"):
             metadata = json.dumps({"command": command, "late": late}, ensure_ascii=False)
             self.ui.submit(self._open, body["trigger_id"], origin, "prompt", prompt, metadata)
             return
-        future = self.pool.submit(self.core.handle_action, origin, command)
+        future = self._run(self.core.handle_action, origin, command)
         future.add_done_callback(lambda done: self._later(done, origin, *late))
 
     def _notice(self, origin: Origin, late: tuple[str, str], key: str) -> None:
@@ -156,7 +229,7 @@ class SlackAdapter:
     def _open(self, trigger_id: str, origin: Origin, kind: str, what, metadata: str) -> None:
         # the user's language if the database says it in time, else the default one: a modal in
         # the default language beats a trigger_id expired while waiting for the database
-        lookup = self.pool.submit(self.core.locale_of, origin)
+        lookup = self._run(self.core.locale_of, origin)
         try:
             locale = lookup.result(timeout=LOCALE_WAIT)
         except Exception:  # too slow, or the database is down
@@ -170,7 +243,7 @@ class SlackAdapter:
         except Exception:
             log.exception("views.open failed")
 
-    def on_form(self, ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def on_form(self, ack, body: dict[str, Any], view: dict[str, Any], context) -> None:
         origin = Origin("slack", body.get("user", {}).get("id"))
         metadata = _json(view.get("private_metadata"))
         command = metadata.get("command")
@@ -185,13 +258,14 @@ class SlackAdapter:
         values = {k: v.strip() for k, v in values.items() if k in {f.key for f in form.fields}}
         self._submit(
             ack,
+            context,
             origin,
             ("person", origin.user),
             lambda: self.core.handle_text(origin, form.command, values),
             [f.key for f in form.fields],
         )
 
-    def on_prompt(self, ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def on_prompt(self, ack, body: dict[str, Any], view: dict[str, Any], context) -> None:
         origin = Origin("slack", body.get("user", {}).get("id"))
         metadata = _json(view.get("private_metadata"))
         answer = (
@@ -204,34 +278,33 @@ class SlackAdapter:
         late = tuple(metadata.get("late") or ("person", origin.user))
         self._submit(
             ack,
+            context,
             origin,
             late,
             lambda: self.core.handle_action(origin, command, answer or ""),
             ["answer"],
         )
 
-    def _submit(self, ack, origin: Origin, late, work, block_ids: list[str]) -> None:
+    def _submit(self, ack, context, origin: Origin, late, work, block_ids: list[str]) -> None:
         """A modal submission: inline errors when the core refuses in time, else close it."""
-        future = self.pool.submit(work)
-        try:
-            replies = future.result(timeout=self.budget)
-        except FutureTimeout:
-            ack()
-            future.add_done_callback(lambda done: self._later(done, origin, *late))
-            return
-        refusal = next((m for m in replies if isinstance(m, Text) and m.tone == "warning"), None)
-        if refusal is not None:
-            block = refusal.field if refusal.field in block_ids else block_ids[0]
-            ack(response_action="errors", errors={block: refusal.text[:3000]})
-            return
-        ack()
-        if replies:  # the database again: off the request path, which ends with the listener
-            self.pool.submit(self._deliver, origin, *late, replies)
+
+        def inline(replies: list[Message]) -> dict:
+            refusal = next(
+                (m for m in replies if isinstance(m, Text) and m.tone == "warning"), None
+            )
+            if refusal is not None:
+                block = refusal.field if refusal.field in block_ids else block_ids[0]
+                return {"response_action": "errors", "errors": {block: refusal.text[:3000]}}
+            if replies:  # the database again: off the request path
+                self._run(self._deliver, origin, *late, replies)
+            return {}
+
+        self._answer(ack, context, origin, late, work, inline, {})
 
     # --- events ------------------------------------------------------------------------------
 
     def on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        self.pool.submit(self._event, body, event)
+        self._run(self._event, body, event)
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if (
@@ -239,7 +312,7 @@ class SlackAdapter:
             and not event.get("bot_id")
             and not event.get("subtype")
         ):
-            self.pool.submit(self._event, body, event)
+            self._run(self._event, body, event)
 
     def _event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if not self.core.first_time("slack", body.get("event_id") or event.get("ts", "")):
@@ -251,7 +324,7 @@ class SlackAdapter:
 
     def on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            self.pool.submit(self._publish_home, event.get("user"))
+            self._run(self._publish_home, event.get("user"))
 
     def _publish_home(self, user: str) -> None:
         messages = self.core.handle_text(Origin("slack", user), "home")
