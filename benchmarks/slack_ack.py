@@ -61,6 +61,8 @@ from tests.slack_requests import SIGNING_SECRET, slash_command  # noqa: E402
 HOST = "127.0.0.1"
 # the "working on it" acknowledgement starts with this in every catalog (slack.working)
 WORKING_MARKS = ("⏳".encode(), b"\\u23f3")
+# a command refused because the bot is overloaded (slack.busy, MAINTBOT_LOCALE=en)
+BUSY_MARK = b"overloaded"
 ACK_LIMIT = 3.0  # Slack's acknowledgement deadline
 
 
@@ -339,6 +341,7 @@ class Sample:
     latency: float  # seconds to the full response
     status: int  # HTTP status, 0 for a transport error
     deferred: bool  # answered "working on it" (the real answer follows later)
+    refused: bool = False  # answered "overloaded, try again" (nothing was run)
 
 
 def make_request(kind: str, hook_url: str | None) -> tuple[bytes, dict]:
@@ -430,7 +433,9 @@ class Load:
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 status, answer, close = 0, b"", True
             latency = time.perf_counter() - start
-            self.samples.append(Sample(kind, start, latency, status, is_deferred(answer)))
+            self.samples.append(
+                Sample(kind, start, latency, status, is_deferred(answer), BUSY_MARK in answer)
+            )
             if close and writer is not None:
                 writer.close()
                 reader = writer = None
@@ -449,7 +454,9 @@ class Load:
             except httpx.HTTPError:
                 status, answer = 0, b""
             latency = time.perf_counter() - start
-            self.samples.append(Sample(kind, start, latency, status, is_deferred(answer)))
+            self.samples.append(
+                Sample(kind, start, latency, status, is_deferred(answer), BUSY_MARK in answer)
+            )
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
@@ -513,6 +520,7 @@ class Figures:
     over_3s: int
     inline: int
     deferred: int
+    refused: int
     kinds: dict = field(default_factory=dict)  # per request kind: count, p50, p99, deferred
     notes: dict = field(default_factory=dict)
 
@@ -542,8 +550,9 @@ class Figures:
             p99_ms=round(pct(lat, 99) * 1000, 1),
             max_ms=round((lat[-1] if lat else float("nan")) * 1000, 1),
             over_3s=sum(s.latency > ACK_LIMIT for s in samples),
-            inline=sum(not s.deferred for s in ok),
+            inline=sum(not (s.deferred or s.refused) for s in ok),
             deferred=sum(s.deferred for s in ok),
+            refused=sum(s.refused for s in ok),
             kinds=kinds,
         )
 
@@ -561,6 +570,7 @@ COLUMNS = [
     ("over_3s", 7, "{}"),
     ("inline", 7, "{}"),
     ("deferred", 8, "{}"),
+    ("refused", 7, "{}"),
 ]
 
 
@@ -642,7 +652,7 @@ class Bench:
         say(
             f"  {phase:<20} {server:<46} {figures.rps:6.0f} req/s  p50 {figures.p50_ms:6.1f} ms"
             f"  p99 {figures.p99_ms:7.1f} ms  max {figures.max_ms:6.0f} ms"
-            f"  errors {figures.errors}  deferred {figures.deferred}"
+            f"  errors {figures.errors}  deferred {figures.deferred}  refused {figures.refused}"
         )
         return figures
 
@@ -722,6 +732,7 @@ class Bench:
             "MAINTBOT_CONFIG": str(ROOT / "tests" / "org.yaml"),
             "MAINTBOT_DATABASE_URL": db.url,
             "MAINTBOT_LOG_LEVEL": "WARNING",
+            "MAINTBOT_LOCALE": "en",
         }
         exe = Path(sys.executable).with_name("maintbot")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]

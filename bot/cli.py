@@ -39,41 +39,46 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.slack_enabled:
+    if missing := settings.wecom_missing():
+        raise SettingsError(f"WeCom is half configured: set {', '.join(missing)}")
+    if not (settings.slack_enabled or settings.wecom_enabled):
         raise SettingsError(
-            "nothing to serve: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, "
-            "Connect to Slack)"
+            "nothing to serve: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or the WECOM_* "
+            "variables (see README, Connect to Slack / Connect to WeCom)"
         )
-    if args.socket_mode and not settings.slack_app_token:
+    if args.socket_mode and not (settings.slack_enabled and settings.slack_app_token):
         raise SettingsError("--socket-mode needs SLACK_APP_TOKEN (an xapp- app-level token)")
     if args.workers < 1:
         raise SettingsError("--workers must be 1 or more")
-    from bot.server import create_app, wire
-
-    rt, slack = wire(settings)  # also checks the settings and the database before serving
-    if args.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        rt.start_background()
-        try:
-            SocketModeHandler(slack.app, settings.slack_app_token).start()
-        finally:
-            slack.close()
-            rt.stop()
-        return 0
     import uvicorn
 
+    from bot.server import create_app, wire
+
+    served = wire(settings)  # also checks the settings and the database before serving
     options = {
         "host": args.host,
         "port": args.port,
         "log_level": settings.log_level.lower(),
         "access_log": settings.log_level == "DEBUG",
     }
-    if args.workers == 1:
-        uvicorn.run(create_app(rt, slack), **options)
+    if args.socket_mode:  # Slack over its WebSocket; HTTP still serves WeCom and /healthz
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(served.slack.app, settings.slack_app_token)
+        handler.connect()
+        try:
+            uvicorn.run(create_app(served.runtime, None, served.wecom), **options)
+        finally:
+            handler.close()
+            served.slack.close()
         return 0
-    slack.close()
-    rt.stop()  # each worker process wires its own
+    if args.workers == 1:
+        uvicorn.run(create_app(served.runtime, served.slack, served.wecom), **options)
+        return 0
+    for adapter in (served.slack, served.wecom):
+        if adapter is not None:
+            adapter.close()
+    served.runtime.stop()  # each worker process wires its own
     uvicorn.run("bot.server:from_environment", factory=True, workers=args.workers, **options)
     return 0
 
@@ -108,7 +113,7 @@ def parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help=f"a sample organisation in a fresh ./{DEMO_DB}"
     )
     console.set_defaults(run=_console)
-    serve = sub.add_parser("serve", help="serve Slack (HTTP or Socket Mode)")
+    serve = sub.add_parser("serve", help="serve Slack and/or WeCom (Slack also over Socket Mode)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     serve.add_argument(

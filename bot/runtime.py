@@ -116,11 +116,14 @@ def build(
     senders: dict[str, Sender],
     org: OrgConfig | None = None,
     clock: Clock | None = None,
+    db: Database | None = None,
+    i18n: I18n | None = None,
 ) -> Runtime:
     clock = clock or SystemClock()
     org = org if org is not None else load_org(settings.config)
-    db = open_database(settings)
-    core = Core(db, clock, I18n(settings.tz, settings.locale), org, frozenset(senders))
+    db = db or open_database(settings)
+    i18n = i18n or I18n(settings.tz, settings.locale)
+    core = Core(db, clock, i18n, org, frozenset(senders))
     core.seed()
 
     def report(item, reason: str) -> None:

@@ -1,4 +1,4 @@
-"""The HTTP server: one ASGI app with Slack's request URL and a health check.
+"""The HTTP server: one ASGI app with Slack's request URL, WeCom's callback and a health check.
 
 Bolt dispatches on the event loop, as its own Starlette adapter does: the adapter's listeners
 never block (the core runs on their worker pool), and an answer that may go back in the
@@ -7,6 +7,7 @@ acknowledgement is awaited here, on the loop, for at most the adapter's budget.
 
 import contextlib
 import logging
+from dataclasses import dataclass
 
 import anyio
 from slack_bolt import BoltRequest
@@ -16,32 +17,76 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.runtime import Runtime, build
+from bot.runtime import Runtime, build, open_database
 from bot.settings import Settings, configure_logging, load_settings
 from bot.slack.adapter import ANSWERS, SlackAdapter
 from bot.slack.sender import SlackSender
+from bot.wecom.adapter import Refused, WeComAdapter
+from bot.wecom.client import WeComClient
+from bot.wecom.codes import ResponseCodes
+from bot.wecom.sender import WeComSender
+from handlers.clock import SystemClock
+from handlers.i18n import I18n
 
 log = logging.getLogger(__name__)
 HEALTH_TIMEOUT = 2.0  # seconds; load balancers time out around 5
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not from Slack
 
 
-def wire(settings: Settings) -> tuple[Runtime, SlackAdapter]:
-    """The runtime and the Slack adapter that ``maintbot serve`` runs."""
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
-    rt = build(settings, senders={"slack": SlackSender(client)})
-    return rt, SlackAdapter(rt.core, client, signing_secret=settings.slack_signing_secret)
+@dataclass
+class Served:
+    """What ``maintbot serve`` runs: the runtime and an adapter per configured platform."""
+
+    runtime: Runtime
+    slack: SlackAdapter | None = None
+    wecom: WeComAdapter | None = None
+
+
+def wire(settings: Settings) -> Served:
+    """The runtime and the adapters of the platforms the settings configure."""
+    clock, i18n = SystemClock(), I18n(settings.tz, settings.locale)
+    db = open_database(settings)
+    senders: dict = {}
+    if settings.slack_enabled:
+        slack_client = WebClient(
+            token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10
+        )
+        senders["slack"] = SlackSender(slack_client)
+    if settings.wecom_enabled:
+        wecom_client = WeComClient(
+            settings.wecom_corp_id, settings.wecom_secret, api_base_url=settings.wecom_api_url
+        )
+        codes = ResponseCodes(db, clock)
+        senders["wecom"] = WeComSender(wecom_client, settings.wecom_agent_id, codes, i18n)
+    rt = build(settings, senders=senders, clock=clock, db=db, i18n=i18n)
+    served = Served(rt)
+    if settings.slack_enabled:
+        served.slack = SlackAdapter(
+            rt.core, slack_client, signing_secret=settings.slack_signing_secret
+        )
+    if settings.wecom_enabled:
+        crypto = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
+        served.wecom = WeComAdapter(rt.core, crypto, codes, agent_id=settings.wecom_agent_id)
+    return served
 
 
 def from_environment():
     """The app as each process of ``maintbot serve --workers N`` builds it."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(*wire(settings))
+    served = wire(settings)
+    return create_app(served.runtime, served.slack, served.wecom)
 
 
-def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: float = 1.0):
+def create_app(
+    runtime: Runtime,
+    slack: SlackAdapter | None,
+    wecom: WeComAdapter | None = None,
+    *,
+    tick_seconds: float = 1.0,
+):
     limiter = anyio.CapacityLimiter(64)
     verifier = SignatureVerifier(slack.signing_secret) if slack is not None else None
 
@@ -80,6 +125,29 @@ def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: fl
             headers=answer.first_headers_without_set_cookie(),
         )
 
+    async def wecom_verify(request: Request) -> Response:
+        if wecom is None:
+            return PlainTextResponse("WeCom is not configured", status_code=404)
+        try:
+            return PlainTextResponse(wecom.verify_url(dict(request.query_params)))
+        except Refused as refused:
+            log.warning("WeCom URL check refused: %s", refused)
+            return PlainTextResponse("forbidden", status_code=refused.status)
+
+    async def wecom_callback(request: Request) -> Response:
+        """Answered at once with an empty 200 (WeCom's "received"); the work follows."""
+        if wecom is None:
+            return PlainTextResponse("WeCom is not configured", status_code=404)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("payload too large", status_code=413)
+        try:
+            wecom.receive(dict(request.query_params), body)
+        except Refused as refused:
+            log.warning("WeCom callback refused: %s", refused)
+            return PlainTextResponse("forbidden", status_code=refused.status)
+        return PlainTextResponse("")
+
     async def healthz(_request: Request) -> Response:
         ok = False
         with anyio.move_on_after(HEALTH_TIMEOUT):  # a locked database is not a healthy one
@@ -94,12 +162,15 @@ def create_app(runtime: Runtime, slack: SlackAdapter | None, *, tick_seconds: fl
         try:
             yield
         finally:
-            if slack is not None:
-                slack.close()
+            for adapter in (slack, wecom):
+                if adapter is not None:
+                    adapter.close()
             runtime.stop()
 
     routes = [
         Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/wecom/callback", wecom_verify, methods=["GET"]),
+        Route("/wecom/callback", wecom_callback, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # WeCom (企业微信): the corp, the app (agent id and secret), the callback's token and
+    # EncodingAESKey, and the server API's base URL (tests point it at a local fake).
+    wecom_corp_id: str | None = Field(None, validation_alias="WECOM_CORP_ID")
+    wecom_agent_id: int | None = Field(None, validation_alias="WECOM_AGENT_ID")
+    wecom_secret: str | None = Field(None, validation_alias="WECOM_SECRET")
+    wecom_token: str | None = Field(None, validation_alias="WECOM_TOKEN")
+    wecom_aes_key: str | None = Field(None, validation_alias="WECOM_AES_KEY")
+    wecom_api_url: str = Field(
+        "https://qyapi.weixin.qq.com/cgi-bin/", validation_alias="WECOM_API_URL"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -78,16 +88,50 @@ class Settings(BaseSettings):
             raise ValueError("an app-level token starts with xapp-")
         return value or None
 
-    @field_validator("slack_api_url")
+    @field_validator("slack_api_url", "wecom_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("an http(s) URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("wecom_corp_id", "wecom_secret", "wecom_token", "wecom_aes_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("wecom_agent_id", mode="before")
+    @classmethod
+    def _agent_id(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("wecom_aes_key")
+    @classmethod
+    def _aes_key(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 43:
+            raise ValueError("the EncodingAESKey is 43 characters (WeCom's admin console)")
+        return value
+
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return self.wecom_corp_id is not None and not self.wecom_missing()
+
+    def wecom_missing(self) -> list[str]:
+        """The WeCom variables still unset once any of them is set (a half configuration)."""
+        values = {
+            "WECOM_CORP_ID": self.wecom_corp_id,
+            "WECOM_AGENT_ID": self.wecom_agent_id,
+            "WECOM_SECRET": self.wecom_secret,
+            "WECOM_TOKEN": self.wecom_token,
+            "WECOM_AES_KEY": self.wecom_aes_key,
+        }
+        if not any(v is not None for v in values.values()):
+            return []
+        return [name for name, value in values.items() if value is None]
 
     @property
     def tz(self) -> ZoneInfo:

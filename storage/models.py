@@ -194,6 +194,21 @@ class InboundEvent(Base):
     received_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class CardResponse(Base):
+    """A WeCom card click's response code: it lets that user's card be updated once, for 72 h."""
+
+    __tablename__ = "card_responses"
+    __table_args__ = (Index("ix_card_response_card", "platform", "card_ref", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    card_ref: Mapped[str] = mapped_column(String(128))  # WeCom's task_id
+    user_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
 class Deadline(Base):
     """A durable timer: a due time, a kind the domain knows how to fire, and its subject."""
 

@@ -80,7 +80,7 @@ def test_several_server_processes_share_the_work(fake, served_url, tmp_path):
         hook = f"workers-{uuid.uuid4().hex[:6]}"
         replies = [bot.command("help", ALICE, hook=f"{hook}-{i}") for i in range(6)]
         assert all(r.status == 200 and r.json["text"] for r in replies), replies
-        assert bot.log().count("Started server process") == 2
+        wait_until(lambda: bot.log().count("Started server process") == 2, 30, "two processes")
         mention = sr.app_mention("whoami", ALICE, "CGENERAL")
         assert bot.post(sr.event(mention)).status == 200
         fake.wait_for(  # whichever process took it: its courier sends the answer
@@ -162,7 +162,7 @@ def test_with_every_worker_busy_a_command_is_acked_at_once_and_answered_later(
         return real(self, origin, text, *args, **kwargs)
 
     mocker.patch.object(Core, "handle_text", gated)
-    with served_in_process(fake, served_url) as bot:
+    with served_in_process(fake, served_url, max_backlog=5) as bot:
         hook = f"busy-{uuid.uuid4().hex[:6]}"
         workers = bot.slack.workers
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
@@ -175,12 +175,21 @@ def test_with_every_worker_busy_a_command_is_acked_at_once_and_answered_later(
             assert reply.elapsed < 0.5  # no wait for the answer: no worker could start it
             assert reply.json["text"].startswith("⏳")
             assert all(f.result().json["text"].startswith("⏳") for f in stuck)  # waited 1.5 s
+            # past the backlog limit (5 jobs) a command is refused, and nothing is queued
+            refused = bot.command("visit list", BOB, hook=f"{hook}-refused")
+            assert refused.json["text"].startswith("maintbot is overloaded right now")
+            body, headers = sr.slash_command("visit request", ALICE, "CMAINT", trigger_id=hook)
+            assert bot.post(body, headers).status == 200  # a form still opens
+            view = bot.modal(hook)
+            full = bot.submit(ALICE, view, {"task": "Too busy"})
+            assert "overloaded" in full.json["errors"]["at"]  # the modal keeps what was typed
             gate.set()
         [late] = fake.wait_for(f"hooks/{hook}", timeout=10)
         assert late.args["text"] == "maintbot commands"
         for i in range(workers):
             [answer] = fake.wait_for(f"hooks/{hook}-{i}", timeout=10)
             assert "alice" in answer.args["text"]
+        assert fake.calls(f"hooks/{hook}-refused") == []
 
 
 def test_a_queued_notice_is_sent_at_once_not_at_the_next_tick(fake, served_url):

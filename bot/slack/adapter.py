@@ -4,9 +4,12 @@ Listeners never block: the core runs on a worker pool. Every request is acknowle
 Slack's 3 seconds whatever the database is doing. When a worker is free, the acknowledgement
 waits up to ``budget`` seconds for the answer and carries it (an ephemeral reply, inline modal
 errors); when none is free, or the answer is late, the request is acknowledged at once and the
-answer leaves through the outbox. The HTTP server awaits that answer on its event loop; Socket
-Mode, which acknowledges from a thread, waits in the listener. Events are acknowledged at once
-and handled once per ``event_id``, however often Slack retries them.
+answer leaves through the outbox. Past ``max_backlog`` queued jobs a command or a form is
+refused with a "try again" instead of joining a queue it would wait minutes in (clicks and
+events are still queued: Slack does not resend a click, and an event was already seen). The
+HTTP server awaits answers on its event loop; Socket Mode, which acknowledges from a thread,
+waits in the listener. Events are acknowledged at once and handled once per ``event_id``,
+however often Slack retries them.
 """
 
 import asyncio
@@ -92,6 +95,7 @@ class SlackAdapter:
         signing_secret: str,
         budget: float = 1.5,
         workers: int = 4,
+        max_backlog: int = 200,
     ) -> None:
         self.core = core
         self.budget = budget
@@ -99,6 +103,7 @@ class SlackAdapter:
         self.client = client
         token = client.token
         self.workers = workers
+        self.max_backlog = max_backlog
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="slack")
         self._busy = 0  # core jobs submitted and not finished
         self._busy_lock = threading.Lock()
@@ -139,6 +144,9 @@ class SlackAdapter:
             ack()
             metadata = json.dumps({"command": form.command, "channel": body.get("channel_id")})
             self.ui.submit(self._open, body["trigger_id"], origin, "form", form, metadata)
+            return
+        if self._busy >= self.max_backlog:
+            ack(response_type="ephemeral", text=self.core.i18n.t(None, "slack.busy"))
             return
         working = {"response_type": "ephemeral", "text": self.core.i18n.t(None, "slack.working")}
         self._answer(
@@ -299,6 +307,10 @@ class SlackAdapter:
                 self._run(self._deliver, origin, *late, replies)
             return {}
 
+        if self._busy >= self.max_backlog:  # the modal stays open with what the user typed
+            busy = self.core.i18n.t(None, "slack.busy")
+            ack(response_action="errors", errors={block_ids[0]: busy})
+            return
         self._answer(ack, context, origin, late, work, inline, {})
 
     # --- events ------------------------------------------------------------------------------

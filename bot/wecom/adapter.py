@@ -1,0 +1,149 @@
+"""The WeCom adapter: encrypted callbacks in, core calls, replies out through the outbox.
+
+WeCom waits 5 seconds for an answer and then retries, so a callback is checked, decrypted and
+answered with an empty 200 at once; the core runs afterwards on a worker pool. Retries carry
+the same ``MsgId`` (messages) or the same sender, time and event (events) and are handled once.
+A card click brings a response code, kept so that the clicked card can be updated.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import xmltodict
+from wechatpy.enterprise.crypto import WeChatCrypto
+
+from bot.wecom.codes import ResponseCodes
+from bot.wecom.render import PROMPT
+from handlers.context import Origin
+from handlers.core import Core
+from handlers.messages import Message
+
+log = logging.getLogger(__name__)
+
+REPLAY_WINDOW = 300  # seconds: wechatpy checks no timestamp, so an old capture would replay
+QUIET_EVENTS = {"enter_agent", "subscribe", "unsubscribe", "view", "location", "LOCATION"}
+
+
+class Refused(Exception):
+    """A callback that is not WeCom's (403) or cannot be read (400)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class WeComAdapter:
+    def __init__(
+        self,
+        core: Core,
+        crypto: WeChatCrypto,
+        codes: ResponseCodes,
+        *,
+        agent_id: int,
+        workers: int = 4,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.core = core
+        self.crypto = crypto
+        self.codes = codes
+        self.agent_id = agent_id
+        self.now = now
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="wecom")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)
+
+    # --- the callback URL ----------------------------------------------------------------------
+
+    def verify_url(self, query: dict[str, str]) -> str:
+        """The URL check WeCom makes when the callback is configured: the decrypted echostr."""
+        self._fresh(query)
+        try:
+            return self.crypto.check_signature(
+                query["msg_signature"], query["timestamp"], query["nonce"], query["echostr"]
+            )
+        except Exception as exc:  # wechatpy raises whatever its parsing hits
+            raise Refused(403, f"URL check failed: {exc.__class__.__name__}") from None
+
+    def receive(self, query: dict[str, str], body: bytes) -> None:
+        """Check, decrypt and queue one callback; Refused when it must not be handled."""
+        self._fresh(query)
+        try:
+            plain = self.crypto.decrypt_message(
+                body.decode(), query["msg_signature"], query["timestamp"], query["nonce"]
+            )
+        except Exception as exc:  # bad signature, key, corp id, XML, padding, UTF-8 ...
+            raise Refused(403, f"undecryptable callback: {exc.__class__.__name__}") from None
+        try:
+            message = xmltodict.parse(plain)["xml"]
+            if not isinstance(message, dict) or not message.get("FromUserName"):
+                raise ValueError("no sender")
+        except Exception as exc:
+            raise Refused(400, f"unreadable callback XML: {exc.__class__.__name__}") from None
+        self.pool.submit(self._handle, message)
+
+    def _fresh(self, query: dict[str, str]) -> None:
+        missing = [k for k in ("msg_signature", "timestamp", "nonce") if not query.get(k)]
+        if missing:
+            raise Refused(403, f"missing {', '.join(missing)}")
+        try:
+            age = abs(self.now() - int(query["timestamp"]))
+        except ValueError:
+            raise Refused(403, "timestamp is not a number") from None
+        if age > REPLAY_WINDOW:
+            raise Refused(403, f"stale timestamp ({age:.0f} s)")
+
+    # --- after the answer ------------------------------------------------------------------------
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        try:
+            if self.core.first_time("wecom", _dedupe_key(message)):
+                self._dispatch(message)
+        except Exception:
+            log.exception("WeCom callback failed after the answer")
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        user = str(message["FromUserName"])
+        origin = Origin("wecom", user)
+        kind, event = message.get("MsgType"), str(message.get("Event") or "")
+        if kind == "text":
+            self._reply(origin, self.core.handle_text(origin, str(message.get("Content") or "")))
+        elif kind == "event" and event == "template_card_event":
+            self._click(origin, message)
+        elif kind == "event" and event in QUIET_EVENTS:
+            return
+        else:
+            log.info("WeCom %s/%s from %s: not a command", kind, event or "-", user)
+            self._reply(origin, [self.core.notice_for(origin, "wecom.text_only")])
+
+    def _click(self, origin: Origin, message: dict[str, Any]) -> None:
+        key, task_id = str(message.get("EventKey") or ""), str(message.get("TaskId") or "")
+        if message.get("ResponseCode") and task_id:
+            self.codes.remember(task_id, origin.user, str(message["ResponseCode"]))
+        if not key:
+            self._reply(origin, [self.core.notice_for(origin, "slack.bad_action")])
+        elif key.startswith(PROMPT):  # a reason is needed: WeCom has no form, so say what to type
+            command = key.removeprefix(PROMPT)
+            self._reply(
+                origin, [self.core.notice_for(origin, "wecom.type_reason", command=command)]
+            )
+        else:
+            self._reply(origin, self.core.handle_action(origin, key))
+
+    def _reply(self, origin: Origin, replies: list[Message]) -> None:
+        if replies:
+            locale = self.core.locale_of(origin)
+            self.core.reply_later("wecom", "person", origin.user, locale, replies)
+
+
+def _dedupe_key(message: dict[str, Any]) -> str:
+    """``MsgId`` for messages; sender, time and event for events (WeCom's retry keys)."""
+    if message.get("MsgId"):
+        return f"msg:{message['MsgId']}"
+    fields = ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")
+    joined = "\x1f".join(str(message.get(k) or "") for k in fields)
+    return "event:" + hashlib.sha1(joined.encode()).hexdigest()
