@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,16 @@ class ServedBot:
 
     def get(self, path: str, *, timeout=10.0) -> Reply:
         return self.request("GET", path, timeout=timeout)
+
+    # ---- WeCom callbacks (requests made by tests.wecom_requests.WeComCallback)
+    def wecom(self, request: tuple[dict, bytes], *, timeout=10.0) -> Reply:
+        """POST an encrypted callback to /wecom/callback as WeCom does."""
+        query, body = request
+        path = "/wecom/callback?" + urllib.parse.urlencode(query)
+        return self.request("POST", path, body, {"Content-Type": "text/xml"}, timeout)
+
+    def wecom_verify(self, query: dict, *, timeout=10.0) -> Reply:
+        return self.get("/wecom/callback?" + urllib.parse.urlencode(query), timeout=timeout)
 
     # ---- Slack gestures
     def command(self, text: str, user: str, channel: str = "CMAINT", hook: str | None = None):

@@ -12,7 +12,7 @@ from handlers.messages import Card, File, Message, Text
 PROMPT = "?"
 STYLE = {"primary": 1, "default": 2, "danger": 3}  # blue, grey, red
 MARKDOWN = 2048  # bytes, message/send and appchat/send
-TITLE, DESC, KEYNAME, VALUE, SUB_TITLE, BUTTON, KEY = 36, 60, 10, 60, 500, 16, 1024
+TITLE, DESC, KEYNAME, VALUE, SUB_TITLE, BUTTON, KEY = 60, 60, 10, 60, 500, 16, 1024
 FONT = {"success": "info", "warning": "warning", "danger": "warning", "info": "comment"}
 
 

@@ -1,0 +1,294 @@
+"""WeCom end to end: `maintbot serve` runs for real with Slack and WeCom configured; WeCom's
+encrypted callbacks arrive over loopback and the bot's API calls land on the fake WeCom (and the
+fake Slack, for the cross-platform stories)."""
+
+import re
+import time
+import uuid
+
+import pytest
+
+from tests import slack_server
+from tests import wecom_requests as wr
+from tests.fake_slack import dm_channel_id
+from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
+from tests.slack_server import mentions, texts
+
+served_url = slack_server.served_url
+fake = slack_server.fake  # the fake Slack
+
+# The adapter's behaviour does not depend on the backend: the outbox and codes are tested there.
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("served_url", ["sqlite"], indirect=True)]
+
+ALICE_W, AMY_W, ZHANG_W = "alice.w", "amy.w", "ZhangWei"
+BOB, CAROL = "UBOB", "UCAROL"
+
+
+@pytest.fixture(scope="module")
+def wecom(served_url):
+    with FakeWeCom() as f:
+        yield f
+
+
+@pytest.fixture(scope="module")
+def bot(fake, wecom, served_url, tmp_path_factory):
+    env = {
+        "WECOM_CORP_ID": CORP_ID,
+        "WECOM_AGENT_ID": str(AGENT_ID),
+        "WECOM_SECRET": SECRET,
+        "WECOM_TOKEN": wr.TOKEN,
+        "WECOM_AES_KEY": wr.AES_KEY,
+        "WECOM_API_URL": wecom.base_url,
+    }
+    workdir = tmp_path_factory.mktemp("serve")
+    with slack_server.served(fake, served_url, workdir, extra_env=env) as b:
+        yield b
+
+
+@pytest.fixture
+def cb():
+    return wr.WeComCallback()
+
+
+def say(bot, cb, user: str, text: str):
+    """``user`` types ``text`` to the app; WeCom gets its empty 200 at once."""
+    reply = bot.wecom(cb.text(user, text))
+    assert reply.status == 200 and reply.text == "", reply
+    assert reply.elapsed < 1
+    return reply
+
+
+def content(message: dict) -> str:
+    """What a WeCom message shows, as one string (markdown, text, or a card's parts)."""
+    if message["msgtype"] in ("markdown", "text"):
+        return message[message["msgtype"]]["content"]
+    if message["msgtype"] == "template_card":
+        return texts(message["template_card"])
+    return str(message)
+
+
+def wait_message(wecom, user: str, *words: str, msgtype: str | None = None, timeout=10.0):
+    """The first message to ``user`` showing every one of ``words``."""
+
+    def match(call) -> bool:
+        body = call.body or {}
+        return (
+            call.ok
+            and user.lower() in str(body.get("touser", "")).lower()
+            and (msgtype is None or body.get("msgtype") == msgtype)
+            and all(w in content(body) for w in words)
+        )
+
+    return wecom.wait_for("message/send", 1, timeout, match)[0].body
+
+
+def card_of(wecom, user: str, ref: str) -> dict:
+    """The template card ``user`` was sent for visit ``ref``."""
+    body = wait_message(wecom, user, ref, msgtype="template_card")
+    return body["template_card"]
+
+
+def click(bot, wecom, cb, user: str, task_id: str, command: str):
+    """``user`` clicks the button whose key is ``command`` on card ``task_id``."""
+    event = wecom.click(task_id, user, command)
+    request = cb.template_card_event(
+        user, event["event_key"], event["task_id"], event["response_code"]
+    )
+    reply = bot.wecom(request)
+    assert reply.status == 200 and reply.text == "", reply
+    return request
+
+
+def request_visit(bot, cb, wecom, user: str = ALICE_W) -> str:
+    task = f"Fan {uuid.uuid4().hex[:6]}"
+    say(bot, cb, user, f'visit request at="+3d 10:00" duration=1h room=SH1/A101 task="{task}" '
+        "id=passport:1234")  # fmt: skip
+    body = wait_message(wecom, user, task)
+    return re.search(r"V-\d+", content(body)).group()
+
+
+# ---- the callback URL
+
+
+def test_url_verification_answers_the_decrypted_echostr(bot, cb):
+    reply = bot.wecom_verify(cb.verify_url("1288432023552776189"))
+    assert reply.status == 200 and reply.text == "1288432023552776189"
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [wr.bad_url_signature, lambda q: {k: v for k, v in q.items() if k != "nonce"}],
+    ids=["bad signature", "no nonce"],
+)
+def test_url_verification_refuses_what_wecom_did_not_sign(bot, cb, spoil):
+    reply = bot.wecom_verify(spoil(cb.verify_url("42")))
+    assert reply.status == 403 and "42" not in reply.text
+
+
+def test_a_stale_timestamp_is_refused(bot, cb):
+    old = str(int(time.time()) - 3600)
+    assert bot.wecom_verify(cb.verify_url("7", timestamp=old)).status == 403
+    assert bot.wecom(cb.text(ALICE_W, "help", timestamp=old)).status == 403
+
+
+# ---- text commands
+
+
+def test_a_text_command_is_answered_through_the_api(bot, cb, wecom):
+    say(bot, cb, ALICE_W, "help")
+    assert "maintbot" in content(wait_message(wecom, ALICE_W, "visit"))
+
+
+@pytest.mark.parametrize("text", ["/maint whoami", "我", "maint whoami"])
+def test_the_same_grammar_with_or_without_the_prefix_and_in_chinese(bot, cb, wecom, text):
+    before = len(wecom.messages(ZHANG_W))
+    say(bot, cb, ZHANG_W, text)
+    wecom.wait_for("message/send", before + 1, 10, lambda c: c.body["touser"] == ZHANG_W)
+    assert "张伟" in content(wecom.messages(ZHANG_W)[-1])
+
+
+def test_a_form_is_done_with_key_value_text_listing_what_is_missing(bot, cb, wecom):
+    say(bot, cb, ZHANG_W, "visit request room=SH1/A101")
+    answer = content(wait_message(wecom, ZHANG_W, "duration="))
+    assert "task=" in answer and "room=" not in answer  # only what is still missing
+
+
+def test_an_unknown_wecom_user_gets_a_polite_explanation(bot, cb, wecom):
+    say(bot, cb, "stranger.w", "visit list")
+    answer = content(wait_message(wecom, "stranger.w", "stranger.w"))
+    assert "Traceback" not in answer
+
+
+def test_a_retried_callback_is_handled_once(bot, cb, wecom):
+    request = cb.text(ALICE_W, f'visit request at="+3d 11:00" duration=1h room=SH1/B201 '
+                      f'task="Retry {uuid.uuid4().hex[:6]}" id=passport:1234')  # fmt: skip
+    for _ in range(3):  # WeCom resends when the answer is slow: same MsgId, new signature
+        assert bot.wecom(cb.retry(request, reencrypt=True)).status == 200
+    body = wait_message(wecom, ALICE_W, "Retry")
+    ref = re.search(r"V-\d+", content(body)).group()
+    bot.settle()  # any duplicate that slipped through would be in the outbox by now
+    assert len([v for v in bot.audit(ref) if v.action == "visit.request"]) == 1
+
+
+def test_non_text_messages_and_unknown_events_are_answered_or_ignored_politely(bot, cb, wecom):
+    image = cb.message({"ToUserName": CORP_ID, "FromUserName": ALICE_W, "CreateTime": 1700,
+                        "MsgType": "image", "PicUrl": "http://x/y.png", "MediaId": "m1",
+                        "MsgId": 99123, "AgentID": AGENT_ID})  # fmt: skip
+    assert bot.wecom(image).status == 200
+    assert "typed commands" in content(wait_message(wecom, ALICE_W, "typed commands"))
+    for request in (cb.enter_agent(ALICE_W), cb.event(ALICE_W, "brand_new_event")):
+        assert bot.wecom(request).status == 200
+
+
+# ---- what WeCom did not send
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        wr.bad_signature,
+        lambda r: wr.WeComCallback().with_aes_key(wr.OTHER_AES_KEY).text(ALICE_W, "help"),
+        wr.truncated,
+        wr.body_without_encrypt,
+        lambda r: wr.without(r, "msg_signature"),
+        lambda r: (r[0], b"not xml at all"),
+        lambda r: wr.WeComCallback().with_corp_id("wwsomeoneelse00000").text(ALICE_W, "help"),
+    ],
+    ids=[
+        "bad signature",
+        "wrong AES key",
+        "truncated",
+        "no Encrypt",
+        "no signature",
+        "not XML",
+        "other corp",
+    ],
+)
+def test_callbacks_wecom_did_not_send_are_refused_and_change_nothing(bot, cb, wecom, spoil):
+    before = len(wecom.calls("message/send"))
+    reply = bot.wecom(spoil(cb.text(ALICE_W, "visit request")))
+    assert reply.status == 403, reply
+    assert "Traceback" not in reply.text
+    say(bot, cb, ALICE_W, "whoami")  # a good request afterwards is the only one answered
+    wecom.wait_for("message/send", before + 1, 10)
+    assert len(wecom.calls("message/send")) == before + 1
+
+
+# ---- cards
+
+
+def test_approval_card_click_updates_the_card(bot, cb, wecom):
+    ref = request_visit(bot, cb, wecom)
+    card = card_of(wecom, AMY_W, ref)  # amy, an admin on WeCom, gets the card to review
+    keys = [b["key"] for b in card["button_list"]]
+    assert f"visit approve {ref}" in keys
+    click(bot, wecom, cb, AMY_W, card["task_id"], f"visit approve {ref}")
+    bot.wait_state(ref, "reviewed")
+    updated = wecom.wait_for("message/update_template_card", 1, 10,
+                             lambda c: c.ok and card["task_id"] in texts(c.body))  # fmt: skip
+    assert "awaiting supervisor approval" in texts(updated[0].body)
+    assert bot.audit(ref)[-1].platform == "wecom" and bot.audit(ref)[-1].platform_user == AMY_W
+
+
+def test_a_reason_button_asks_what_to_type(bot, cb, wecom):
+    ref = request_visit(bot, cb, wecom)
+    card = card_of(wecom, AMY_W, ref)
+    [reject] = [b["key"] for b in card["button_list"] if b["key"].startswith("?visit reject")]
+    click(bot, wecom, cb, AMY_W, card["task_id"], reject)
+    command = reject.removeprefix("?")
+    answer = content(wait_message(wecom, AMY_W, command))
+    assert "reason" in answer.lower()
+    assert bot.state(ref) == "requested"
+    say(bot, cb, AMY_W, f"{command}wrong room")
+    bot.wait_state(ref, "rejected")
+
+
+def test_a_visit_requested_in_wecom_is_approved_in_slack_and_both_sides_see_it(
+    bot, cb, wecom, fake
+):
+    ref = request_visit(bot, cb, wecom)
+    channel, ts = bot.card(ref)  # the Slack channel card
+    wecom.wait_for("appchat/send", 1, 10, lambda c: ref in texts(c.body))  # the WeCom group
+    amy_card = card_of(wecom, AMY_W, ref)
+    bot.click(BOB, channel, ts, "visit.approve", f"x-review-{ref}")
+    bot.wait_state(ref, "reviewed")
+    bot.click(CAROL, channel, ts, "visit.approve", f"x-approve-{ref}")
+    bot.wait_state(ref, "approved")
+    # Slack's card is updated in place; amy's WeCom card too (the send's code), and when no
+    # code is left a new message says what changed
+    fake.wait_for("chat.update", 1, 10, lambda c: c.args["ts"] == ts
+                  and "approved" in texts(c.args.get("blocks")))  # fmt: skip
+
+    def shown(call) -> bool:
+        return call.ok and amy_card["task_id"] in texts(call.body)
+
+    wecom.wait_for("message/update_template_card", 1, 10, shown)
+    # alice, who asked in WeCom, hears of the approval (on Slack: her first platform)
+    fake.wait_for("chat.postMessage", 1, 10, lambda c: c.args.get("channel")
+                  == dm_channel_id("UALICE") and mentions(c.args["text"], ref))  # fmt: skip
+
+
+def test_a_visit_requested_in_slack_is_reviewed_in_wecom(bot, cb, wecom, fake):
+    task = f"From Slack {uuid.uuid4().hex[:6]}"
+    reply = bot.command(f'visit request at="+3d 10:00" duration=1h room=SH1/A101 task="{task}" '
+                        "id=passport:1234", "UALICE")  # fmt: skip
+    ref = re.search(r"V-\d+", reply.json["text"]).group()
+    _channel, ts = bot.card(ref)
+    card = card_of(wecom, AMY_W, ref)
+    click(bot, wecom, cb, AMY_W, card["task_id"], f"visit approve {ref}")
+    bot.wait_state(ref, "reviewed")
+    fake.wait_for("chat.update", 1, 10, lambda c: c.args["ts"] == ts
+                  and "awaiting supervisor approval" in texts(c.args.get("blocks")))  # fmt: skip
+
+
+def test_token_expiry_mid_run_is_recovered(bot, cb, wecom):
+    bot.settle()  # nothing of earlier tests still on its way
+    wecom.expire_tokens()
+    before = len(wecom.calls("message/send"))
+    tokens = len(wecom.calls("gettoken"))
+    say(bot, cb, ZHANG_W, "help")
+    wecom.wait_for("message/send", before + 2, 10)
+    refused, resent = wecom.calls("message/send")[before : before + 2]
+    assert refused.errcode == 42001 and resent.ok  # refreshed once, then sent
+    assert resent.body == refused.body
+    assert len(wecom.calls("gettoken")) == tokens + 1
