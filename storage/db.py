@@ -52,6 +52,11 @@ class Database:
     def __init__(self, url: str, **engine_kwargs) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        pool = self.engine.pool
+        # how many units of work can run at once: more threads than this only queue for the pool
+        self.connections = (
+            pool.size() + max(0, pool._max_overflow) if hasattr(pool, "_max_overflow") else 1
+        )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def after_commit_adding(self, model: type, callback) -> None:

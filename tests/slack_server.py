@@ -347,7 +347,6 @@ def served_in_process(
     clock: Clock | None = None,
     budget: float = 1.5,
     tick_seconds: float = 0.2,
-    max_backlog: int = 200,
 ) -> Iterator[ServedBot]:
     """The same app as ``maintbot serve``, on uvicorn in a thread of this process."""
     import uvicorn
@@ -362,9 +361,7 @@ def served_in_process(
     settings = Settings(database_url=database_url, config=ORG_FILE, locale="en")
     client = WebClient(token=fake.token, base_url=fake.base_url, timeout=10)
     rt = runtime.build(settings, senders={"slack": SlackSender(client)}, clock=clock)
-    slack = SlackAdapter(
-        rt.core, client, signing_secret=sr.SIGNING_SECRET, budget=budget, max_backlog=max_backlog
-    )
+    slack = SlackAdapter(rt.core, client, signing_secret=sr.SIGNING_SECRET, budget=budget)
     app = create_app(rt, slack, tick_seconds=tick_seconds)
     port = free_port()
     config = uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="on")

@@ -46,6 +46,11 @@ REFUSALS = {  # each is a second of interpreter start-up: the main cases only
     ),
     "socket mode": (TOKENS, ("--socket-mode",), "--socket-mode needs SLACK_APP_TOKEN"),
     "no workers": (TOKENS, ("--workers", "0"), "--workers must be 1 or more"),
+    "half WeCom": (
+        {"WECOM_CORP_ID": "ww1", "WECOM_SECRET": "s"},
+        (),
+        "WeCom is half configured: set WECOM_AGENT_ID, WECOM_TOKEN, WECOM_AES_KEY",
+    ),
 }
 
 
@@ -162,9 +167,10 @@ def test_with_every_worker_busy_a_command_is_acked_at_once_and_answered_later(
         return real(self, origin, text, *args, **kwargs)
 
     mocker.patch.object(Core, "handle_text", gated)
-    with served_in_process(fake, served_url, max_backlog=5) as bot:
+    with served_in_process(fake, served_url) as bot:
         hook = f"busy-{uuid.uuid4().hex[:6]}"
         workers = bot.slack.workers
+        bot.slack.max_backlog = workers + 1
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             stuck = [
                 pool.submit(bot.command, "whoami", ALICE, hook=f"{hook}-{i}")
@@ -175,7 +181,7 @@ def test_with_every_worker_busy_a_command_is_acked_at_once_and_answered_later(
             assert reply.elapsed < 0.5  # no wait for the answer: no worker could start it
             assert reply.json["text"].startswith("⏳")
             assert all(f.result().json["text"].startswith("⏳") for f in stuck)  # waited 1.5 s
-            # past the backlog limit (5 jobs) a command is refused, and nothing is queued
+            # past the backlog limit a command is refused, and nothing is queued
             refused = bot.command("visit list", BOB, hook=f"{hook}-refused")
             assert refused.json["text"].startswith("maintbot is overloaded right now")
             body, headers = sr.slash_command("visit request", ALICE, "CMAINT", trigger_id=hook)

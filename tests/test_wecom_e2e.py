@@ -30,9 +30,8 @@ def wecom(served_url):
         yield f
 
 
-@pytest.fixture(scope="module")
-def bot(fake, wecom, served_url, tmp_path_factory):
-    env = {
+def wecom_env(wecom: FakeWeCom) -> dict[str, str]:
+    return {
         "WECOM_CORP_ID": CORP_ID,
         "WECOM_AGENT_ID": str(AGENT_ID),
         "WECOM_SECRET": SECRET,
@@ -40,8 +39,12 @@ def bot(fake, wecom, served_url, tmp_path_factory):
         "WECOM_AES_KEY": wr.AES_KEY,
         "WECOM_API_URL": wecom.base_url,
     }
+
+
+@pytest.fixture(scope="module")
+def bot(fake, wecom, served_url, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("serve")
-    with slack_server.served(fake, served_url, workdir, extra_env=env) as b:
+    with slack_server.served(fake, served_url, workdir, extra_env=wecom_env(wecom)) as b:
         yield b
 
 
@@ -129,6 +132,17 @@ def test_a_stale_timestamp_is_refused(bot, cb):
     old = str(int(time.time()) - 3600)
     assert bot.wecom_verify(cb.verify_url("7", timestamp=old)).status == 403
     assert bot.wecom(cb.text(ALICE_W, "help", timestamp=old)).status == 403
+
+
+def test_a_wecom_only_deployment_serves_wecom_and_not_slack(fake, tmp_path, cb):
+    with FakeWeCom() as own:
+        env = {**wecom_env(own), "SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": ""}
+        url = f"sqlite:///{tmp_path / 'wecom-only.sqlite3'}"
+        with slack_server.served(fake, url, tmp_path, extra_env=env) as only:
+            assert only.post(b"command=%2Fmaint&text=help").status == 404
+            assert only.wecom_verify(cb.verify_url("99")).text == "99"
+            say(only, cb, ALICE_W, "whoami")
+            own.wait_for("message/send", 1, 10)
 
 
 # ---- text commands

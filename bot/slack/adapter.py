@@ -94,7 +94,7 @@ class SlackAdapter:
         *,
         signing_secret: str,
         budget: float = 1.5,
-        workers: int = 4,
+        workers: int | None = None,
         max_backlog: int = 200,
     ) -> None:
         self.core = core
@@ -102,9 +102,11 @@ class SlackAdapter:
         self.signing_secret = signing_secret
         self.client = client
         token = client.token
-        self.workers = workers
+        # a few threads, no more than the database serves at once (one for a SQLite file): every
+        # extra thread competes with the event loop for the GIL and acks get slower
+        self.workers = workers or min(4, core.db.connections)
         self.max_backlog = max_backlog
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="slack")
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="slack")
         self._busy = 0  # core jobs submitted and not finished
         self._busy_lock = threading.Lock()
         # views.open only: a trigger_id expires 3 s after the click, so opening a modal never
@@ -175,7 +177,14 @@ class SlackAdapter:
         """Run on the core's pool, counted, so that a request knows whether a worker is free."""
         with self._busy_lock:
             self._busy += 1
-        future = self.pool.submit(fn, *args)
+        try:
+            future = self.pool.submit(fn, *args)
+        except RuntimeError:  # shutting down: a late answer is still delivered, here and now
+            future = Future()
+            try:
+                future.set_result(fn(*args))
+            except Exception as exc:
+                future.set_exception(exc)
         future.add_done_callback(self._done)
         return future
 
