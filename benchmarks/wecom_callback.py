@@ -61,10 +61,11 @@ def floor_app():
 
 class Load:
     """``concurrency`` workers on keep-alive connections, each posting encrypted ``help`` texts
-    from a new user id (so each reply can be matched to its request) until ``duration``."""
+    from a new user id (so each reply can be matched to its request) until ``duration``: as fast
+    as answers come (``rate`` None), or ``rate`` requests a second."""
 
-    def __init__(self, port: int, concurrency: int, duration: float) -> None:
-        self.port, self.concurrency, self.duration = port, concurrency, duration
+    def __init__(self, port: int, concurrency: int, duration: float, rate: float | None = None):
+        self.port, self.concurrency, self.duration, self.rate = port, concurrency, duration, rate
         self.cb = wr.WeComCallback()
         self.samples: list[tuple[str, float, float, int]] = []  # user, start, latency, status
 
@@ -74,12 +75,30 @@ class Load:
 
     async def _main(self) -> None:
         self.stop_at = time.monotonic() + self.duration
-        await asyncio.gather(*(self._worker() for _ in range(self.concurrency)))
+        self.tickets: asyncio.Queue | None = asyncio.Queue() if self.rate else None
+        workers = [self._worker() for _ in range(self.concurrency)]
+        await asyncio.gather(*workers, *([self._ticker()] if self.rate else []))
+
+    async def _ticker(self) -> None:
+        start = time.monotonic()
+        for n in itertools.count():
+            at = start + n / self.rate
+            if at >= self.stop_at:
+                break
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            self.tickets.put_nowait(True)
+        for _ in range(self.concurrency):
+            self.tickets.put_nowait(False)
+
+    async def _next(self) -> bool:
+        if self.tickets is None:
+            return time.monotonic() < self.stop_at
+        return await self.tickets.get()
 
     async def _worker(self) -> None:
         reader, writer = await asyncio.open_connection(HOST, self.port)
         try:
-            while time.monotonic() < self.stop_at:
+            while await self._next():
                 user = f"bench{next(_users)}"
                 query, body = self.cb.text(user, "help")
                 path = "/wecom/callback?" + urllib.parse.urlencode(query)
@@ -134,9 +153,11 @@ def line(name: str, f: dict, delays: list[float] | None = None, missing: int = 0
     return text
 
 
-def measure(port: int, a, name: str, fake: FakeWeCom | None = None, wait: float = 60.0):
-    Load(port, a.concurrency, 1.0).run()  # warm-up
-    samples = Load(port, a.concurrency, a.duration).run()
+def measure(port: int, a, name: str, fake: FakeWeCom | None = None, wait: float = 60.0,
+            rate: float | None = None):  # fmt: skip
+    if rate is None:
+        Load(port, a.concurrency, 1.0).run()  # warm-up
+    samples = Load(port, a.concurrency, a.duration, rate).run()
     result = figures(samples, a.duration)
     delays, missing = reply_delays(fake, samples, wait) if fake else (None, 0)
     say(line(name, result, delays, missing))
@@ -147,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--concurrency", type=int, default=20)
     p.add_argument("--duration", type=float, default=6.0, help="seconds per measured run")
+    p.add_argument("--rate", type=float, default=20.0, help="callbacks a second, paced run")
     p.add_argument("--lock", type=float, default=6.0, help="seconds the database is locked")
     p.add_argument("--api-delay", type=float, default=3.0, help="seconds the fake API is late")
     p.add_argument("--internal-floor", action="store_true", help=argparse.SUPPRESS)
@@ -179,7 +201,10 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         bot = Server("maintbot", [str(exe), "serve", "--port", str(port)], workdir, env).start()
         try:
-            ours, _ = measure(port, a, "maintbot serve [sqlite]", fake)
+            paced, delays = measure(port, a, f"maintbot, {a.rate:.0f} callbacks/s", fake,
+                                    rate=a.rate)  # fmt: skip
+            # flat out, the core falls behind: how long its backlog of replies takes to drain
+            ours, _ = measure(port, a, "maintbot serve [sqlite], flat out", fake, wait=600)
             with_lock = threading.Event()
 
             def hold():
@@ -193,10 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             holder = threading.Thread(target=hold)
             holder.start()
             with_lock.wait()
-            locked, _ = measure(port, a, f"database locked {a.lock:.0f} s", fake, wait=120)
+            locked, _ = measure(port, a, f"database locked {a.lock:.0f} s")
             holder.join()
             fake.slow(a.api_delay)
-            slow, _ = measure(port, a, f"fake API {a.api_delay:.0f} s late", fake, wait=180)
+            slow, _ = measure(port, a, f"fake API {a.api_delay:.0f} s late")
             fake.slow(0)
         finally:
             bot.stop()
@@ -205,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         f"answer p99 {ours['p99'] / floor_figures['p99']:.1f}x")  # fmt: skip
     say("targets (issue 4):")
     for name, ok, value in (
-        ("answer p99 < 300 ms", ours["p99"] < 0.3, f"{ours['p99'] * 1e3:.1f} ms"),
+        ("answer p99 < 300 ms, flat out", ours["p99"] < 0.3, f"{ours['p99'] * 1e3:.1f} ms"),
+        (f"answer p99 < 300 ms, {a.rate:.0f}/s", paced["p99"] < 0.3,
+         f"{paced['p99'] * 1e3:.1f} ms; reply at the API p99 {pct(delays, 99) * 1e3:.0f} ms"),
         ("no answer > 5 s, database locked", locked["over_5s"] == 0 and locked["errors"] == 0,
          f"max {locked['max']:.2f} s"),
         ("no answer > 5 s, API slowed", slow["over_5s"] == 0 and slow["errors"] == 0,

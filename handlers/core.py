@@ -140,13 +140,16 @@ class Core:
             ).rowcount
 
     def reply_later(
-        self, platform: str, target_kind: str, target: str, locale: str, messages: list[Message]
+        self, origin: Origin, target_kind: str, target: str, messages: list[Message]
     ) -> None:
-        """Queue answers that could not be given at once (after an adapter's quick ack)."""
+        """Queue answers to ``origin`` that could not be given at once (after an adapter's quick
+        ack), in its person's language."""
         with self.db.unit_of_work() as session:
-            ctx = self.context(session, SYSTEM, Origin(platform, None))
+            person = people.identify(session, origin)
+            locale = (person and person.locale) or self.i18n.default_locale
+            ctx = self.context(session, SYSTEM, Origin(origin.platform, None))
             for message in messages:
-                notify.direct(ctx, platform, target_kind, target, locale, message)
+                notify.direct(ctx, origin.platform, target_kind, target, locale, message)
 
     def report_failure(self, platform: str, target: str, reason: str) -> None:
         """Tell the admins that a notice could not be delivered (a permanent platform error)."""

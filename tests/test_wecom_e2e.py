@@ -20,7 +20,7 @@ fake = slack_server.fake  # the fake Slack
 # The adapter's behaviour does not depend on the backend: the outbox and codes are tested there.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("served_url", ["sqlite"], indirect=True)]
 
-ALICE_W, AMY_W, ZHANG_W = "alice.w", "amy.w", "ZhangWei"
+ALICE_W, AMY_W, DAN_W, ZHANG_W = "alice.w", "amy.w", "dan.w", "ZhangWei"
 BOB, CAROL = "UBOB", "UCAROL"
 
 
@@ -242,6 +242,30 @@ def test_approval_card_click_updates_the_card(bot, cb, wecom):
                              lambda c: c.ok and card["task_id"] in texts(c.body))  # fmt: skip
     assert "awaiting supervisor approval" in texts(updated[0].body)
     assert bot.audit(ref)[-1].platform == "wecom" and bot.audit(ref)[-1].platform_user == AMY_W
+
+
+def test_the_whole_visit_flow_runs_in_wecom(bot, cb, wecom):
+    ref = request_visit(bot, cb, wecom, ZHANG_W)  # zhang asks, in Chinese
+    review = card_of(wecom, AMY_W, ref)  # amy (admin) reviews with the button
+    click(bot, wecom, cb, AMY_W, review["task_id"], f"visit approve {ref}")
+    bot.wait_state(ref, "reviewed")
+    approve = card_of(wecom, DAN_W, ref)  # dan (manager, so a supervisor) approves
+    click(bot, wecom, cb, DAN_W, approve["task_id"], f"visit approve {ref}")
+    bot.wait_state(ref, "approved")
+    wait_message(wecom, ZHANG_W, ref, "批准")  # zhang hears of it, in Chinese
+    # check-in needs details: the button says what to type; amy types it
+    wecom.wait_for("message/update_template_card", 1, 10,
+                   lambda c: c.ok and approve["task_id"] in texts(c.body))  # fmt: skip
+    say(bot, cb, AMY_W, f"visit checkin {ref} card=A-9 verified=yes briefing=yes")
+    bot.wait_state(ref, "checked_in")
+    say(bot, cb, AMY_W, f"访问 签出 {ref} tools=all card=yes")
+    bot.wait_state(ref, "checked_out")
+    actions = [a.action for a in bot.audit(ref)]
+    assert actions == ["visit.request", "visit.review", "visit.approve", "visit.checkin",
+                       "visit.checkout"]  # fmt: skip
+    assert {a.platform for a in bot.audit(ref)} == {"wecom"}
+    # the group chat heard every step, as markdown with the commands to type
+    assert len([m for m in wecom.chat_messages("wrvisits") if ref in texts(m)]) >= 1
 
 
 def test_a_reason_button_asks_what_to_type(bot, cb, wecom):

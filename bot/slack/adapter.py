@@ -215,8 +215,7 @@ class SlackAdapter:
 
     def _deliver(self, origin: Origin, target_kind: str, target: str, messages: list[Message]):
         if messages and target:
-            locale = self.core.locale_of(origin)
-            self.core.reply_later("slack", target_kind, target, locale, messages)
+            self.core.reply_later(origin, target_kind, target, messages)
 
     # --- buttons and modals ------------------------------------------------------------------
 

@@ -136,8 +136,7 @@ class WeComAdapter:
 
     def _reply(self, origin: Origin, replies: list[Message]) -> None:
         if replies:
-            locale = self.core.locale_of(origin)
-            self.core.reply_later("wecom", "person", origin.user, locale, replies)
+            self.core.reply_later(origin, "person", origin.user, replies)
 
 
 def _dedupe_key(message: dict[str, Any]) -> str:
