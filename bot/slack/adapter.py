@@ -1,9 +1,9 @@
 """The Slack adapter: Bolt listeners that translate Slack's requests into core calls.
 
 Listeners never block: the core runs on a worker pool. Every request is acknowledged within
-Slack's 3 seconds whatever the database is doing. When a worker is free, the acknowledgement
+Slack's 3 seconds whatever the database is doing. When the queue is short, the acknowledgement
 waits up to ``budget`` seconds for the answer and carries it (an ephemeral reply, inline modal
-errors); when none is free, or the answer is late, the request is acknowledged at once and the
+errors); when it is long, or the answer is late, the request is acknowledged at once and the
 answer leaves through the outbox. Past ``max_backlog`` queued jobs a command or a form is
 refused with a "try again" instead of joining a queue it would wait minutes in (clicks and
 events are still queued: Slack does not resend a click, and an event was already seen). The
@@ -37,6 +37,7 @@ from handlers.messages import File, Message, Text
 log = logging.getLogger(__name__)
 
 ANSWERS = "maintbot.answers"  # the request context's list of answers its ack may carry
+SHORT_QUEUE = 8  # jobs per worker (a few ms each) an acknowledgement still waits behind
 
 LOCALE_WAIT = 0.5  # seconds a modal waits for the user's language before using the default
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
@@ -162,7 +163,7 @@ class SlackAdapter:
         Over HTTP the server settles the ack on its event loop (the context's ANSWERS list);
         Socket Mode has no such list and waits here.
         """
-        wait = self.budget if self._busy < self.workers else 0.0
+        wait = self.budget if self._busy < self.workers * SHORT_QUEUE else 0.0
         # the late answer is delivered on the pool: the callback may run on the server's loop
         pending = Pending(self._run(work), wait, inline, late_ack,
                           lambda done: self._run(self._later, done, origin, *late))  # fmt: skip
