@@ -54,11 +54,54 @@ class VisitRules(_Strict):
     card_return_minutes: int = Field(default=30, ge=0, le=24 * 60)
 
 
+class TierTarget(_Strict):
+    respond_minutes: int = Field(ge=1, le=7 * 24 * 60)
+    resolve_minutes: int | None = Field(default=None, ge=1, le=30 * 24 * 60)
+
+
+class EscalationLevel(_Strict):
+    """Who is pinged at one level: role names (``oncall``, ``supervisor``…) or ``@handles``."""
+
+    notify: list[str] = Field(min_length=1)
+    after_minutes: int = Field(default=0, ge=0, le=24 * 60)  # after the previous level
+    repeat: int = Field(default=0, ge=0, le=10)  # pings again at this level before moving on
+    every_minutes: int = Field(default=5, ge=1, le=24 * 60)
+
+
+def _default_tiers() -> dict[int, TierTarget]:
+    return {
+        1: TierTarget(respond_minutes=10, resolve_minutes=120),
+        2: TierTarget(respond_minutes=20, resolve_minutes=240),
+        3: TierTarget(respond_minutes=30),
+    }
+
+
+def _default_escalation() -> list[EscalationLevel]:
+    return [
+        EscalationLevel(notify=["oncall"], repeat=2, every_minutes=5),
+        EscalationLevel(notify=["supervisor"], after_minutes=10),
+        EscalationLevel(notify=["manager"], after_minutes=15),
+    ]
+
+
+class FaultRules(_Strict):
+    """The service contract's tier targets and the escalation when a response is late."""
+
+    tiers: dict[Literal[1, 2, 3], TierTarget] = Field(default_factory=_default_tiers)
+    escalation: list[EscalationLevel] = Field(default_factory=_default_escalation, min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _all_tiers(cls, tiers: dict[int, TierTarget]) -> dict[int, TierTarget]:
+        return {**_default_tiers(), **tiers}
+
+
 class OrgConfig(_Strict):
     people: list[PersonSpec] = Field(default_factory=list)
     sites: list[SiteSpec] = Field(default_factory=list)
     channels: dict[ChannelKind, ChannelRoute] = Field(default_factory=dict)
     visits: VisitRules = Field(default_factory=VisitRules)
+    faults: FaultRules = Field(default_factory=FaultRules)
 
     @field_validator("people")
     @classmethod

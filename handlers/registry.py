@@ -46,6 +46,11 @@ class Invocation:
     def rest(self, start: int) -> str:
         return " ".join(self.args[start:]).strip()
 
+    def free_text(self, name: str, start: int) -> str:
+        """A free-text option with the words typed after it: ``cause=disk firmware bug``
+        unquoted reads as the whole phrase, as does the phrase with no ``cause=`` at all."""
+        return " ".join(p for p in (self.opt(name), self.rest(start)) if p).strip()
+
     def opt(self, name: str, default: str | None = None) -> str | None:
         value = self.options.get(name)
         return value if value not in (None, "") else default

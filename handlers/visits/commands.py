@@ -141,7 +141,7 @@ def _decide(ctx: Context, visit: Visit, action: str, comment: str | None) -> Non
 
 
 def _reason(inv: Invocation, key: str) -> str:
-    text = inv.opt(key) or inv.rest(1)
+    text = inv.free_text(key, 1)
     if not text:
         raise UserError("error.reason_required")
     return text[:1000]

@@ -1,0 +1,94 @@
+"""The fault card: tier, what is down, and the two contract clocks as time left or overdue.
+
+A card is a picture at one moment (``now``); the thresholds (50%, 80%, due) repaint it in place.
+Once acknowledged or resolved, a clock shows the time achieved against its target instead.
+"""
+
+from datetime import datetime
+
+from handlers.faults import states as s
+from handlers.i18n import I18n
+from handlers.messages import Action, Card, Field, Tone
+from handlers.refs import ref
+from storage.models import Fault
+
+TONES: dict[str, Tone] = {s.ACKNOWLEDGED: "info", s.RESOLVED: "success", s.CLOSED: "success"}
+
+
+def _minutes(delta) -> int:
+    return max(0, round(delta.total_seconds() / 60))
+
+
+def clock(i18n: I18n, locale: str, due: datetime | None, done: datetime | None, start, now):
+    """ "due 10:20 (8 min left)", "overdue by 3 min", or "met: 6 min (target 10)"."""
+    t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
+    if due is None:
+        return t("fault.no_target")
+    target = _minutes(due - start)
+    if done is not None:
+        key = "fault.clock_met" if done <= due else "fault.clock_missed"
+        return t(key, took=_minutes(done - start), target=target)
+    if now < due:
+        return t("fault.clock_left", at=i18n.local(due).strftime("%H:%M"), left=_minutes(due - now))
+    return t("fault.clock_overdue", late=_minutes(now - due))
+
+
+def actions(i18n: I18n, locale: str, fault: Fault) -> list[Action]:
+    r = ref("fault", fault.id)
+
+    def act(action_id, command, style="default", prompt=None):
+        hint = i18n.t(locale, prompt) if prompt else None
+        label = i18n.t(locale, f"action.fault_{action_id}")
+        return Action(f"fault.{action_id}", label, command, style, r, hint)
+
+    resolve = act("resolve", f"fault resolve {r} summary=", "primary", "prompt.fault_summary")
+    by_state = {
+        s.DECLARED: [act("ack", f"fault ack {r}", "primary"), resolve],
+        s.ACKNOWLEDGED: [resolve, act("update", f"fault update {r} note=", prompt="prompt.note")],
+        s.RESOLVED: [
+            act("close", f"fault close {r} cause=", "primary", "prompt.fault_cause"),
+            act("reopen", f"fault reopen {r} reason=", "danger", "prompt.reason"),
+        ],
+        s.CLOSED: [act("reopen", f"fault reopen {r} reason=", "danger", "prompt.reason")],
+    }
+    return by_state[fault.state]
+
+
+def fault_card(i18n: I18n, locale: str, fault: Fault, now: datetime, *, with_actions=True) -> Card:
+    t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
+    start = fault.declared_at
+    respond = clock(i18n, locale, fault.respond_due_at, fault.acknowledged_at, start, now)
+    resolve = clock(i18n, locale, fault.resolve_due_at, fault.resolved_at, start, now)
+    fields = [
+        Field(t("field.tier"), t(f"fault.tier{fault.tier}")),
+        Field(t("field.respond"), respond),
+        Field(t("field.resolve"), resolve),
+        Field(t("field.system"), fault.system or "—"),
+        Field(t("field.site"), fault.site_code or "—"),
+        Field(t("field.declared"), f"{fault.declared_by.name} · {i18n.fmt(start)}"),
+    ]
+    if fault.acknowledged_by is not None:
+        fields.append(Field(t("field.acknowledged"), fault.acknowledged_by.name))
+    overdue = fault.state == s.DECLARED and now > fault.respond_due_at
+    late_fix = fault.resolve_due_at and fault.state in s.OPEN and now > fault.resolve_due_at
+    tone = "danger" if overdue or late_fix else TONES.get(fault.state, "warning")
+    body = "\n".join(
+        x
+        for x in (
+            fault.description,
+            fault.impact and t("fault.impact_is", impact=fault.impact),
+            fault.resolution,
+            fault.root_cause,
+        )
+        if x
+    )
+    return Card(
+        title=t("fault.card_title", ref=ref("fault", fault.id), title=fault.title[:80]),
+        fields=fields,
+        body=body,
+        tone=tone,
+        actions=actions(i18n, locale, fault) if with_actions else [],
+        subject=ref("fault", fault.id),
+        state=fault.state,
+        state_label=t(f"state.fault_{fault.state}"),
+    )

@@ -1,0 +1,182 @@
+"""The contract clocks as durable deadlines, and escalation when nobody answers.
+
+Response: the card is repainted at 50% and 80% of the window; at 100% the escalation starts.
+Resolution: repainted at 50%; at 80% and at 100% the supervisors and managers are pinged.
+Escalation walks the organisation's levels (``faults: escalation:``): each level pings its people
+by direct message and in the faults channel, ``repeat`` more times every ``every_minutes``, then
+the next level follows ``after_minutes`` later, until someone acknowledges. A level with nobody
+in it is skipped at once, and the admins are told.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from handlers import audit, deadlines, notify
+from handlers.context import Context
+from handlers.faults import states as s
+from handlers.faults.cards import fault_card
+from handlers.messages import Text
+from handlers.refs import ref
+from storage.models import Deadline, Fault, Person, RoleGrant
+
+RESPOND, RESOLVE, ESCALATE = "fault.respond", "fault.resolve", "fault.escalate"
+KINDS = (RESPOND, RESOLVE, ESCALATE)
+RESPOND_MARKS, RESOLVE_MARKS = (50, 80, 100), (50, 80, 100)
+
+
+def _at(start: datetime, due: datetime, mark: int) -> datetime:
+    return start + (due - start) * mark / 100
+
+
+def arm(ctx: Context, fault: Fault) -> None:
+    """(Re)schedule the fault's clocks from its declaration time and its current tier.
+
+    Marks already passed are not repeated, except the due ones: an overdue clock fires at once.
+    """
+    deadlines.cancel(ctx, subject_type="fault", subject_id=fault.id, kinds=KINDS)
+    now = ctx.now()
+    plans = []
+    if fault.state == s.DECLARED:
+        plans.append((RESPOND, fault.respond_due_at, RESPOND_MARKS))
+    if fault.state in s.OPEN and fault.resolve_due_at is not None:
+        plans.append((RESOLVE, fault.resolve_due_at, RESOLVE_MARKS))
+    for kind, due, marks in plans:
+        for mark in marks:
+            at = _at(fault.declared_at, due, mark)
+            if at > now or mark == 100:
+                deadlines.schedule(
+                    ctx,
+                    kind,
+                    subject_type="fault",
+                    subject_id=fault.id,
+                    due_at=max(at, now),
+                    payload={"mark": mark},
+                )
+
+
+def stop(ctx: Context, fault: Fault, *kinds: str) -> None:
+    deadlines.cancel(ctx, subject_type="fault", subject_id=fault.id, kinds=kinds or KINDS)
+
+
+def show(ctx: Context, fault: Fault) -> None:
+    """Repaint the fault's card wherever it is shown (posted to the faults channel at first)."""
+    subject = ref("fault", fault.id)
+    notify.subject_card(
+        ctx, "faults", lambda loc: fault_card(ctx.i18n, loc, fault, ctx.now()), subject
+    )
+
+
+def _load(ctx: Context, row: Deadline) -> Fault | None:
+    return ctx.session.get(Fault, row.subject_id)
+
+
+@deadlines.fires(RESPOND)
+def fire_respond(ctx: Context, row: Deadline) -> None:
+    fault = _load(ctx, row)
+    if fault is None or fault.state != s.DECLARED:
+        return
+    show(ctx, fault)
+    if row.payload["mark"] == 100:
+        escalate(ctx, fault, level=0, round_=0)
+
+
+@deadlines.fires(RESOLVE)
+def fire_resolve(ctx: Context, row: Deadline) -> None:
+    fault = _load(ctx, row)
+    if fault is None or fault.state not in s.OPEN:
+        return
+    show(ctx, fault)
+    mark = row.payload["mark"]
+    if mark >= 80:
+        key = "fault.resolve_near" if mark < 100 else "fault.resolve_overdue"
+        subject = ref("fault", fault.id)
+
+        def build(locale):
+            at = ctx.i18n.local(fault.resolve_due_at).strftime("%H:%M")
+            return Text(ctx.i18n.t(locale, key, ref=subject, title=fault.title, at=at), "danger")
+
+        notify.role(ctx, "supervisor", build, subject)  # supervisors and managers
+
+
+@deadlines.fires(ESCALATE)
+def fire_escalate(ctx: Context, row: Deadline) -> None:
+    fault = _load(ctx, row)
+    if fault is not None and fault.state == s.DECLARED:
+        escalate(ctx, fault, level=row.payload["level"], round_=row.payload["round"])
+
+
+def people_of(ctx: Context, targets: list[str]) -> list[Person]:
+    """Active people named by a level: role names and ``@handles``."""
+    roles = {t for t in targets if not t.startswith("@")}
+    if "supervisor" in roles:  # a manager is a supervisor too, as everywhere
+        roles.add("manager")
+    handles = [t[1:].lower() for t in targets if t.startswith("@")]
+    found = ctx.session.scalars(
+        select(Person)
+        .outerjoin(RoleGrant)
+        .where(Person.active.is_(True), RoleGrant.role.in_(roles) | Person.handle.in_(handles))
+        .distinct()
+        .order_by(Person.id)
+    ).all()
+    return list(found)
+
+
+def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:
+    levels = ctx.org.faults.escalation
+    subject = ref("fault", fault.id)
+    while level < len(levels) and not people_of(ctx, levels[level].notify):
+        empty = ", ".join(levels[level].notify)
+
+        def nobody(locale, empty=empty, n=level + 1):
+            return Text(
+                ctx.i18n.t(locale, "fault.level_empty", ref=subject, level=n, who=empty), "warning"
+            )
+
+        notify.role(ctx, "admin", nobody, subject)
+        level, round_ = level + 1, 0
+    if level >= len(levels):
+        return
+    step = levels[level]
+    people = people_of(ctx, step.notify)
+    names = ", ".join(p.name for p in people)
+    late = max(0, round((ctx.now() - fault.respond_due_at).total_seconds() / 60))
+
+    def ping(locale):
+        text = ctx.i18n.t(
+            locale,
+            "fault.escalation",
+            ref=subject,
+            title=fault.title,
+            tier=fault.tier,
+            late=late,
+            names=names,
+            level=level + 1,
+        )
+        return Text(text, tone="danger")
+
+    for person in people:
+        notify.person(ctx, person, ping, subject)
+    notify.channel(ctx, "faults", ping, subject)
+    fault.escalation_level = level + 1
+    audit.record(
+        ctx,
+        subject_type="fault",
+        subject_id=fault.id,
+        action="fault.escalate",
+        details={"level": level + 1, "round": round_, "notified": [p.handle for p in people]},
+    )
+    if round_ < step.repeat:
+        nxt, after = (level, round_ + 1), step.every_minutes
+    elif level + 1 < len(levels):
+        nxt, after = (level + 1, 0), levels[level + 1].after_minutes
+    else:
+        return
+    deadlines.schedule(
+        ctx,
+        ESCALATE,
+        subject_type="fault",
+        subject_id=fault.id,
+        due_at=ctx.now() + timedelta(minutes=after),
+        payload={"level": nxt[0], "round": nxt[1]},
+    )

@@ -1,0 +1,52 @@
+"""Tiers as the service contract (document 002) defines them, and the words people use for them.
+
+Tier 1: business down and data lost — respond in 10 min, resolve in 2 h. Tier 2: business down,
+no data lost — 20 min / 4 h. Tier 3: alarms only, no interruption — 30 min, no resolution target.
+The organisation file may change the targets (``faults: tiers:``).
+"""
+
+import re
+from datetime import datetime, timedelta
+
+from handlers.errors import UserError
+from handlers.grammar import parse_bool
+from handlers.orgconfig import OrgConfig
+
+_WORDS = {
+    1: ("1", "p1", "t1", "tier1", "sev1", "一级", "一", "1级", "i"),
+    2: ("2", "p2", "t2", "tier2", "sev2", "二级", "二", "2级", "ii"),
+    3: ("3", "p3", "t3", "tier3", "sev3", "三级", "三", "3级", "iii"),
+}
+TIER_WORDS = {word: tier for tier, words in _WORDS.items() for word in words}
+_TIER_LIKE = re.compile(r"^(?:p|t|tier|sev|level)?\s*\d{1,2}$|^[一二三四五六七八九十]+级$", re.I)
+
+
+def parse_tier(word: str) -> int:
+    tier = TIER_WORDS.get(word.strip().casefold().replace(" ", ""))
+    if tier is None:
+        raise UserError("error.fault_bad_tier", value=word)
+    return tier
+
+
+def is_tier(word: str) -> bool:
+    """A word meant as a tier (``P2``, ``二级``, ``7``…), valid or not: parse_tier judges."""
+    return bool(_TIER_LIKE.match(word.strip())) or word.strip().casefold() in TIER_WORDS
+
+
+def infer_tier(business_down: str, data_lost: str) -> int:
+    """The contract's definitions: both → 1; business down only → 2; neither → 3. Data lost
+    with the business still running is not in the contract: it is treated as tier 2."""
+    down, lost = parse_bool(business_down), parse_bool(data_lost)
+    if down and lost:
+        return 1
+    return 2 if down or lost else 3
+
+
+def deadlines(org: OrgConfig, tier: int, declared_at: datetime):
+    """(respond by, resolve by or None) for a fault of ``tier`` declared at ``declared_at``."""
+    target = org.faults.tiers[tier]
+    resolve = target.resolve_minutes
+    return (
+        declared_at + timedelta(minutes=target.respond_minutes),
+        declared_at + timedelta(minutes=resolve) if resolve else None,
+    )

@@ -1,0 +1,257 @@
+"""Faults in the core: declaring (tiers, the two questions), the lifecycle, the contract clocks
+at every threshold, escalation level by level with repeats, tier changes, ack stopping the
+escalation, and deadlines missed while the bot was down. Time moves with a FakeClock."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from storage.models import Deadline
+from tests.chat import Chat
+
+
+@pytest.fixture
+def org_faults(org_data):
+    """The test organisation with an on-call engineer and a faults channel."""
+    data = {**org_data, "people": [dict(p) for p in org_data["people"]]}
+    for person in data["people"]:
+        if person["handle"] == "erin":
+            person["roles"] = ["engineer", "oncall"]
+    data["channels"] = {**org_data.get("channels", {}), "faults": {"slack": "CFAULTS"}}
+    return data
+
+
+@pytest.fixture
+def fchat(db, clock, org_faults):
+    from handlers.orgconfig import OrgConfig
+
+    return Chat.start(db, clock, OrgConfig.model_validate(org_faults))
+
+
+def declare(chat: Chat, text: str, who: str = "alice") -> str:
+    answer = chat.text(who, f"fault declare {text}")
+    found = re.search(r"F-\d+", answer)
+    assert found, answer
+    return found.group()
+
+
+def tick(chat: Chat, clock, minutes: float) -> None:
+    clock.advance(timedelta(minutes=minutes))
+    chat.core.sweep_deadlines()
+
+
+def pings(chat: Chat, who: str, ref: str) -> list[str]:
+    """Escalation pings (in any language: each ends with the command that acknowledges)."""
+    return [n for n in chat.notices(who) if f"fault ack {ref}" in n]
+
+
+# ---- declaring
+
+
+@pytest.mark.parametrize(
+    ("words", "tier"),
+    [("1", 1), ("P2", 2), ("p3", 3), ("一级", 1), ("二级", 2), ("三级", 3), ("tier2", 2)],
+)
+def test_tier_words(fchat, words, tier):
+    ref = declare(fchat, f"{words} Database down")
+    card = fchat.card("alice", f"fault show {ref}")
+    assert card.fields[0].value.startswith(f"Tier {tier}")
+
+
+@pytest.mark.parametrize(
+    ("down", "lost", "tier"),
+    [("yes", "yes", 1), ("yes", "no", 2), ("no", "no", 3), ("是", "否", 2), ("no", "yes", 2)],
+)
+def test_unsure_of_the_tier_the_two_questions_decide(fchat, down, lost, tier):
+    ref = declare(fchat, f"Orders failing business_down={down} data_lost={lost}")
+    assert fchat.card("alice", f"fault show {ref}").fields[0].value.startswith(f"Tier {tier}")
+
+
+def test_no_tier_asks_the_two_questions_and_changes_nothing(fchat):
+    answer = fchat.text("alice", "fault declare Disk alarm on db-3")
+    assert "business_down=" in answer and "data_lost=" in answer
+    assert not [a for a in fchat.audit() if a.subject_type == "fault"]
+
+
+@pytest.mark.parametrize("bad", ["4", "P9", "0"])
+def test_an_unknown_tier_is_refused(fchat, bad):
+    assert "is not a tier" in fchat.text("alice", f"fault declare {bad} Something")
+
+
+def test_declaring_posts_the_card_with_both_clocks(fchat, clock):
+    ref = declare(fchat, "1 Core switch down system=sw-core-1 site=SH1 impact=all orders")
+    card = fchat.card("alice", f"fault show {ref}")
+    values = {f.label: f.value for f in card.fields}
+    due = clock.now() + timedelta(minutes=10)
+    assert values["Response"] == f"due {fchat.core.i18n.local(due):%H:%M} (10 min left)"
+    assert "(120 min left)" in values["Resolution"]
+    assert values["System"] == "sw-core-1" and values["Site"] == "SH1"
+    assert [a.command for a in card.actions] == [
+        f"fault ack {ref}",
+        f"fault resolve {ref} summary=",
+    ]
+    assert any(ref in n for n in fchat.notices("#faults"))
+
+
+# ---- the clocks
+
+
+def test_thresholds_repaint_the_card_and_the_due_one_escalates(fchat, clock):
+    ref = declare(fchat, "1 Storage array offline")
+    channel_cards = lambda: [n for n in fchat.notices("#faults") if ref in n]  # noqa: E731
+    shown = len(channel_cards())
+    tick(fchat, clock, 5)  # 50 % of the 10-minute response window
+    assert len(channel_cards()) == shown + 1 and "(5 min left)" in channel_cards()[-1]
+    tick(fchat, clock, 3)  # 80 %
+    assert "(2 min left)" in channel_cards()[-1]
+    assert pings(fchat, "erin", ref) == []
+    tick(fchat, clock, 2)  # due: the on-call level is pinged, by DM and in the channel
+    assert "OVERDUE by 0 min" in channel_cards()[-2]
+    assert len(pings(fchat, "erin", ref)) == 1
+    assert any("Escalation level 1" in n for n in channel_cards())
+
+
+def test_escalation_repeats_then_climbs_level_by_level_until_acknowledged(fchat, clock):
+    ref = declare(fchat, "1 Payments down")
+    tick(fchat, clock, 10)  # due: level 1 (on-call), first ping
+    tick(fchat, clock, 5)  # repeat 1
+    tick(fchat, clock, 5)  # repeat 2
+    assert len(pings(fchat, "erin", ref)) == 3
+    assert pings(fchat, "carol", ref) == []
+    tick(fchat, clock, 10)  # level 2: supervisors (carol, amy; dan is a manager, so too)
+    assert len(pings(fchat, "carol", ref)) == 1
+    tick(fchat, clock, 15)  # level 3: managers
+    assert len(pings(fchat, "dan", ref)) == 2  # as a supervisor at level 2, as manager at 3
+    levels = [a.details["level"] for a in fchat.audit() if a.action == "fault.escalate"]
+    assert levels == [1, 1, 1, 2, 3]
+    tick(fchat, clock, 60)  # the last level does not repeat for ever
+    assert len([a for a in fchat.audit() if a.action == "fault.escalate"]) == 5
+
+
+def test_ack_stops_the_escalation_and_freezes_the_response_clock(fchat, clock):
+    ref = declare(fchat, "2 VPN down")
+    tick(fchat, clock, 21)  # overdue: escalated once
+    assert len(pings(fchat, "erin", ref)) == 1
+    fchat.text("erin", f"fault ack {ref}")
+    tick(fchat, clock, 30)
+    assert len(pings(fchat, "erin", ref)) == 1
+    values = {f.label: f.value for f in fchat.card("erin", f"fault show {ref}").fields}
+    assert values["Response"] == "missed: 21 min (target 20)"
+    assert values["Acknowledged by"] == "Erin Engineer"
+
+
+def test_resolution_80_percent_and_overdue_ping_supervisors_and_managers(fchat, clock):
+    ref = declare(fchat, "2 Mail queue stuck")
+    fchat.text("erin", f"fault ack {ref}")
+    tick(fchat, clock, 0.8 * 240)
+    near = [n for n in fchat.notices("carol") if ref in n and "80%" in n]
+    assert len(near) == 1 and any(ref in n and "80%" in n for n in fchat.notices("dan"))
+    tick(fchat, clock, 0.2 * 240)
+    assert any(ref in n and "missed" in n for n in fchat.notices("carol"))
+    fchat.text("erin", f"fault resolve {ref} restarted the MTA")
+    values = {f.label: f.value for f in fchat.card("erin", f"fault show {ref}").fields}
+    assert values["Resolution"] == "met: 240 min (target 240)"  # on the minute still counts
+
+
+def test_a_tier_change_recomputes_the_deadlines_from_the_declaration(fchat, clock):
+    ref = declare(fchat, "3 Fan alarm")
+    tick(fchat, clock, 12)
+    assert "is tier 1" not in fchat.text("alice", f"fault tier {ref} 1 two racks now")
+    # tier 1 responds in 10 min from the declaration: already 2 min late, so it escalates now
+    fchat.core.sweep_deadlines()
+    assert len(pings(fchat, "erin", ref)) == 1
+    values = {f.label: f.value for f in fchat.card("alice", f"fault show {ref}").fields}
+    assert values["Response"] == "OVERDUE by 2 min"
+    assert "(108 min left)" in values["Resolution"]
+    [change] = [a for a in fchat.audit() if a.action == "fault.tier"]
+    assert change.details == {"from": 3, "to": 1} and change.comment == "two racks now"
+    assert "already tier 1" in fchat.text("alice", f"fault tier {ref} 一级")
+
+
+def test_deadlines_missed_while_the_bot_was_down_fire_on_the_first_sweep(fchat, clock):
+    ref = declare(fchat, "1 Power feed A lost")
+    clock.advance(timedelta(minutes=25))  # the bot was down: nothing swept
+    fchat.core.sweep_deadlines()
+    assert len(pings(fchat, "erin", ref)) == 1  # escalation starts at once, not 25 min late
+    with fchat.core.db.unit_of_work() as session:
+        pending = session.query(Deadline).filter_by(status="pending", kind="fault.escalate").all()
+        assert len(pending) == 1
+
+
+# ---- lifecycle and bad input
+
+
+def test_the_lifecycle_with_times_against_targets(fchat, clock):
+    ref = declare(fchat, "1 Database cluster down")
+    tick(fchat, clock, 6)
+    fchat.text("erin", f"fault ack {ref}")
+    fchat.text("erin", f"fault update {ref} failing over to the standby")
+    tick(fchat, clock, 40)
+    fchat.text("erin", f"fault resolve {ref} failed over; primary rebuilt")
+    assert "Root cause" not in fchat.text("carol", f"fault close {ref} cause=disk firmware bug")
+    card = fchat.card("carol", f"fault show {ref}")
+    values = {f.label: f.value for f in card.fields}
+    assert values["Response"] == "met: 6 min (target 10)"
+    assert values["Resolution"] == "met: 46 min (target 120)"
+    assert card.state == "closed" and "disk firmware bug" in card.body
+    actions = [a.action for a in fchat.audit() if a.subject_type == "fault"]
+    assert actions == ["fault.declare", "fault.ack", "fault.update", "fault.resolve", "fault.close"]
+    fchat.text("carol", f"fault reopen {ref} came back")
+    assert fchat.card("carol", f"fault show {ref}").state == "acknowledged"
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("fault ack F-999", "F-999"),
+        ("fault resolve {ref}", "say what resolved it"),
+        ("fault close {ref} cause=x", "not possible now"),
+        ("fault tier {ref} 7", "is not a tier"),
+        ("fault update {ref}", "Missing"),
+        ("fault list nonsense", "no list"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_changes_nothing(fchat, command, says):
+    ref = declare(fchat, "2 Something")
+    before = len(fchat.audit())
+    assert says in fchat.text("alice", command.format(ref=ref))
+    assert len(fchat.audit()) == before
+
+
+def test_ack_of_a_closed_fault_is_refused(fchat):
+    ref = declare(fchat, "3 Noise")
+    fchat.text("alice", f"fault resolve {ref} it stopped")
+    fchat.text("alice", f"fault close {ref} cause=sensor")
+    assert "not possible now" in fchat.text("alice", f"fault ack {ref}")
+
+
+def test_lists_open_mine_and_breached(fchat, clock):
+    late = declare(fchat, "1 Late one")
+    fine = declare(fchat, "3 Fine one", who="zhang")
+    tick(fchat, clock, 11)
+    fchat.text("erin", f"fault ack {fine}")
+    assert late in fchat.text("alice", "fault list") and fine in fchat.text("alice", "fault list")
+    assert late in fchat.text("alice", "fault list mine")
+    assert fine not in fchat.text("alice", "fault list mine")
+    breached = fchat.text("alice", "fault list 超时")
+    assert late in breached and fine not in breached
+
+
+def test_an_empty_level_is_skipped_and_the_admins_are_told(fchat, clock, org_faults):
+    from handlers.orgconfig import OrgConfig
+
+    org_faults = {
+        **org_faults,
+        "faults": {
+            "escalation": [
+                {"notify": ["@nobody-here"]},
+                {"notify": ["supervisor"], "after_minutes": 5},
+            ]
+        },
+    }
+    fchat.core.org = OrgConfig.model_validate(org_faults)
+    ref = declare(fchat, "1 Edge router down")
+    tick(fchat, clock, 10)
+    assert any("has nobody in it" in n and ref in n for n in fchat.notices("bob"))
+    assert len(pings(fchat, "carol", ref)) == 1  # the next level, at once
