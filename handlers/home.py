@@ -7,7 +7,7 @@ from handlers.registry import Invocation, area, command, resolve
 area("home", "inbox", "todo", "我的待办", "首页", "待办")
 
 # Each workflow adds the lists that make up a person's open items.
-SECTIONS: list[str] = ["visit list pending", "visit list mine"]
+SECTIONS: list[str] = ["visit list pending", "visit list mine", "fault list mine"]
 
 
 @command("home")

@@ -241,9 +241,9 @@ class ServedBot:
             time.sleep(0.05)
 
     def audit(self, ref: str, action: str | None = None) -> list[AuditEntry]:
+        kind, ident = parse_ref(ref)
         query = select(AuditEntry).where(
-            AuditEntry.subject_type == "visit",
-            AuditEntry.subject_id == parse_ref(ref, expected="visit")[1],
+            AuditEntry.subject_type == kind, AuditEntry.subject_id == ident
         )
         if action:
             query = query.where(AuditEntry.action == action)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from handlers.messages import File
 from storage.models import Deadline
 from tests.chat import Chat
 
@@ -182,14 +183,14 @@ def test_deadlines_missed_while_the_bot_was_down_fire_on_the_first_sweep(fchat, 
 # ---- lifecycle and bad input
 
 
-def test_the_lifecycle_with_times_against_targets(fchat, clock):
+def test_the_lifecycle_with_times_against_targets_and_the_report(fchat, clock):
     ref = declare(fchat, "1 Database cluster down")
     tick(fchat, clock, 6)
     fchat.text("erin", f"fault ack {ref}")
     fchat.text("erin", f"fault update {ref} failing over to the standby")
     tick(fchat, clock, 40)
     fchat.text("erin", f"fault resolve {ref} failed over; primary rebuilt")
-    assert "Root cause" not in fchat.text("carol", f"fault close {ref} cause=disk firmware bug")
+    closing = fchat.say("carol", f"fault close {ref} cause=disk firmware bug")
     card = fchat.card("carol", f"fault show {ref}")
     values = {f.label: f.value for f in card.fields}
     assert values["Response"] == "met: 6 min (target 10)"
@@ -197,6 +198,13 @@ def test_the_lifecycle_with_times_against_targets(fchat, clock):
     assert card.state == "closed" and "disk firmware bug" in card.body
     actions = [a.action for a in fchat.audit() if a.subject_type == "fault"]
     assert actions == ["fault.declare", "fault.ack", "fault.update", "fault.resolve", "fault.close"]
+    # the report: posted to the faults channel, and a Markdown file for whoever closed it
+    [report] = [n for n in fchat.notices("#faults") if "Fault handling report" in n]
+    assert "| Response | met: 6 min (target 10) |" in report
+    assert "failing over to the standby" in report and "disk firmware bug" in report
+    [file] = [m for m in closing if isinstance(m, File)]
+    assert file.name == f"{ref}-report.md" and file.mime == "text/markdown"
+    assert file.content == report
     fchat.text("carol", f"fault reopen {ref} came back")
     assert fchat.card("carol", f"fault show {ref}").state == "acknowledged"
 

@@ -87,9 +87,11 @@ def threaded(fake, ts: str) -> list:
 
 def buttons(message: dict) -> list[str]:
     return [
-        e["action_id"] for b in message.get("blocks", []) if b["type"] == "actions"
+        e["action_id"]
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
         for e in b["elements"]
-    ]  # fmt: skip
+    ]
 
 
 def context_text(message: dict) -> str:
@@ -471,3 +473,44 @@ def test_url_verification_answers_the_challenge(bot):
     reply = bot.post(sr.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"))
     assert reply.status == 200
     assert reply.json == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+# ---- faults
+
+
+def test_a_fault_declared_in_a_modal_is_acknowledged_from_its_channel_card(bot, fake):
+    body, headers = sr.slash_command("fault declare", ALICE, "CMAINT", trigger_id="fault-form")
+    assert bot.post(body, headers).text == ""  # a bare declare opens the form
+    view = bot.modal("fault-form")
+    assert [b["block_id"] for b in view["blocks"]][:4] == [
+        "title",
+        "tier",
+        "business_down",
+        "data_lost",
+    ]
+    title = f"Orders API down {uuid.uuid4().hex[:6]}"
+    reply = bot.submit(
+        ALICE,
+        view,
+        {
+            "title": title,
+            "tier": None,
+            "business_down": "yes",
+            "data_lost": "no",
+            "system": "orders-api",
+        },
+    )
+    assert reply.text == ""
+
+    def posted(call) -> bool:
+        return call.args.get("channel") == "CFAULTS" and title in call.args["text"]
+
+    [call] = fake.wait_for("chat.postMessage", 1, 10, posted)
+    ref = re.search(r"F-\d+", call.args["text"]).group()
+    assert "Tier 2" in texts(call.args["blocks"])  # from the two questions
+    channel, ts = call.response["channel"], call.response["ts"]
+    assert buttons(fake.message(channel, ts)) == ["fault.ack", "fault.resolve"]
+    bot.click(BOB, channel, ts, "fault.ack", f"ack-{ref}")
+    card = wait_updated(fake, channel, ts, "acknowledged")
+    assert buttons(card) == ["fault.resolve", "fault.update"]
+    assert "Bob Admin" in texts(card["blocks"])

@@ -104,8 +104,12 @@ def click(bot, wecom, cb, user: str, task_id: str, command: str):
 
 def request_visit(bot, cb, wecom, user: str = ALICE_W) -> str:
     task = f"Fan {uuid.uuid4().hex[:6]}"
-    say(bot, cb, user, f'visit request at="+3d 10:00" duration=1h room=SH1/A101 task="{task}" '
-        "id=passport:1234")  # fmt: skip
+    say(
+        bot,
+        cb,
+        user,
+        f'visit request at="+3d 10:00" duration=1h room=SH1/A101 task="{task}" id=passport:1234',
+    )
     body = wait_message(wecom, user, task)
     return re.search(r"V-\d+", content(body)).group()
 
@@ -174,8 +178,11 @@ def test_an_unknown_wecom_user_gets_a_polite_explanation(bot, cb, wecom):
 
 
 def test_a_retried_callback_is_handled_once(bot, cb, wecom):
-    request = cb.text(ALICE_W, f'visit request at="+3d 11:00" duration=1h room=SH1/B201 '
-                      f'task="Retry {uuid.uuid4().hex[:6]}" id=passport:1234')  # fmt: skip
+    request = cb.text(
+        ALICE_W,
+        f'visit request at="+3d 11:00" duration=1h room=SH1/B201 '
+        f'task="Retry {uuid.uuid4().hex[:6]}" id=passport:1234',
+    )
     for _ in range(3):  # WeCom resends when the answer is slow: same MsgId, new signature
         assert bot.wecom(cb.retry(request, reencrypt=True)).status == 200
     body = wait_message(wecom, ALICE_W, "Retry")
@@ -185,9 +192,18 @@ def test_a_retried_callback_is_handled_once(bot, cb, wecom):
 
 
 def test_non_text_messages_and_unknown_events_are_answered_or_ignored_politely(bot, cb, wecom):
-    image = cb.message({"ToUserName": CORP_ID, "FromUserName": ALICE_W, "CreateTime": 1700,
-                        "MsgType": "image", "PicUrl": "http://x/y.png", "MediaId": "m1",
-                        "MsgId": 99123, "AgentID": AGENT_ID})  # fmt: skip
+    image = cb.message(
+        {
+            "ToUserName": CORP_ID,
+            "FromUserName": ALICE_W,
+            "CreateTime": 1700,
+            "MsgType": "image",
+            "PicUrl": "http://x/y.png",
+            "MediaId": "m1",
+            "MsgId": 99123,
+            "AgentID": AGENT_ID,
+        }
+    )
     assert bot.wecom(image).status == 200
     assert "typed commands" in content(wait_message(wecom, ALICE_W, "typed commands"))
     for request in (cb.enter_agent(ALICE_W), cb.event(ALICE_W, "brand_new_event")):
@@ -238,8 +254,9 @@ def test_approval_card_click_updates_the_card(bot, cb, wecom):
     assert f"visit approve {ref}" in keys
     click(bot, wecom, cb, AMY_W, card["task_id"], f"visit approve {ref}")
     bot.wait_state(ref, "reviewed")
-    updated = wecom.wait_for("message/update_template_card", 1, 10,
-                             lambda c: c.ok and card["task_id"] in texts(c.body))  # fmt: skip
+    updated = wecom.wait_for(
+        "message/update_template_card", 1, 10, lambda c: c.ok and card["task_id"] in texts(c.body)
+    )
     assert "awaiting supervisor approval" in texts(updated[0].body)
     assert bot.audit(ref)[-1].platform == "wecom" and bot.audit(ref)[-1].platform_user == AMY_W
 
@@ -254,15 +271,24 @@ def test_the_whole_visit_flow_runs_in_wecom(bot, cb, wecom):
     bot.wait_state(ref, "approved")
     wait_message(wecom, ZHANG_W, ref, "批准")  # zhang hears of it, in Chinese
     # check-in needs details: the button says what to type; amy types it
-    wecom.wait_for("message/update_template_card", 1, 10,
-                   lambda c: c.ok and approve["task_id"] in texts(c.body))  # fmt: skip
+    wecom.wait_for(
+        "message/update_template_card",
+        1,
+        10,
+        lambda c: c.ok and approve["task_id"] in texts(c.body),
+    )
     say(bot, cb, AMY_W, f"visit checkin {ref} card=A-9 verified=yes briefing=yes")
     bot.wait_state(ref, "checked_in")
     say(bot, cb, AMY_W, f"访问 签出 {ref} tools=all card=yes")
     bot.wait_state(ref, "checked_out")
     actions = [a.action for a in bot.audit(ref)]
-    assert actions == ["visit.request", "visit.review", "visit.approve", "visit.checkin",
-                       "visit.checkout"]  # fmt: skip
+    assert actions == [
+        "visit.request",
+        "visit.review",
+        "visit.approve",
+        "visit.checkin",
+        "visit.checkout",
+    ]
     assert {a.platform for a in bot.audit(ref)} == {"wecom"}
     # the group chat heard every step, as markdown with the commands to type
     assert len([m for m in wecom.chat_messages("wrvisits") if ref in texts(m)]) >= 1
@@ -294,29 +320,47 @@ def test_a_visit_requested_in_wecom_is_approved_in_slack_and_both_sides_see_it(
     bot.wait_state(ref, "approved")
     # Slack's card is updated in place; amy's WeCom card too (the send's code), and when no
     # code is left a new message says what changed
-    fake.wait_for("chat.update", 1, 10, lambda c: c.args["ts"] == ts
-                  and "approved" in texts(c.args.get("blocks")))  # fmt: skip
+    fake.wait_for(
+        "chat.update",
+        1,
+        10,
+        lambda c: c.args["ts"] == ts and "approved" in texts(c.args.get("blocks")),
+    )
 
     def shown(call) -> bool:
         return call.ok and amy_card["task_id"] in texts(call.body)
 
     wecom.wait_for("message/update_template_card", 1, 10, shown)
     # alice, who asked in WeCom, hears of the approval (on Slack: her first platform)
-    fake.wait_for("chat.postMessage", 1, 10, lambda c: c.args.get("channel")
-                  == dm_channel_id("UALICE") and mentions(c.args["text"], ref))  # fmt: skip
+    fake.wait_for(
+        "chat.postMessage",
+        1,
+        10,
+        lambda c: (
+            c.args.get("channel") == dm_channel_id("UALICE") and mentions(c.args["text"], ref)
+        ),
+    )
 
 
 def test_a_visit_requested_in_slack_is_reviewed_in_wecom(bot, cb, wecom, fake):
     task = f"From Slack {uuid.uuid4().hex[:6]}"
-    reply = bot.command(f'visit request at="+3d 10:00" duration=1h room=SH1/A101 task="{task}" '
-                        "id=passport:1234", "UALICE")  # fmt: skip
+    reply = bot.command(
+        f'visit request at="+3d 10:00" duration=1h room=SH1/A101 task="{task}" id=passport:1234',
+        "UALICE",
+    )
     ref = re.search(r"V-\d+", reply.json["text"]).group()
     _channel, ts = bot.card(ref)
     card = card_of(wecom, AMY_W, ref)
     click(bot, wecom, cb, AMY_W, card["task_id"], f"visit approve {ref}")
     bot.wait_state(ref, "reviewed")
-    fake.wait_for("chat.update", 1, 10, lambda c: c.args["ts"] == ts
-                  and "awaiting supervisor approval" in texts(c.args.get("blocks")))  # fmt: skip
+    fake.wait_for(
+        "chat.update",
+        1,
+        10,
+        lambda c: (
+            c.args["ts"] == ts and "awaiting supervisor approval" in texts(c.args.get("blocks"))
+        ),
+    )
 
 
 def test_token_expiry_mid_run_is_recovered(bot, cb, wecom):
@@ -330,3 +374,21 @@ def test_token_expiry_mid_run_is_recovered(bot, cb, wecom):
     assert refused.errcode == 42001 and resent.ok  # refreshed once, then sent
     assert resent.body == refused.body
     assert len(wecom.calls("gettoken")) == tokens + 1
+
+
+# ---- faults
+
+
+def test_a_fault_declared_in_wecom_is_acknowledged_on_its_card(bot, cb, wecom):
+    title = f"Core switch {uuid.uuid4().hex[:6]}"
+    say(bot, cb, ZHANG_W, f"故障 申报 一级 {title} system=sw-core-1")
+    card = card_of(wecom, ZHANG_W, title)  # zhang's own copy, with buttons
+    ref = re.search(r"F-\d+", texts(card)).group()
+    wecom.wait_for(
+        "appchat/send", 1, 10, lambda c: c.body.get("chatid") == "wrfaults" and ref in texts(c.body)
+    )
+    click(bot, wecom, cb, ZHANG_W, card["task_id"], f"fault ack {ref}")
+    wecom.wait_for(
+        "message/update_template_card", 1, 10, lambda c: c.ok and "已响应" in texts(c.body)
+    )
+    assert any(a.action == "fault.ack" and a.platform == "wecom" for a in bot.audit(ref))

@@ -5,7 +5,7 @@ from sqlalchemy import or_, select
 from handlers import audit
 from handlers.context import Context
 from handlers.errors import NotFound, UserError
-from handlers.faults import clocks, policy
+from handlers.faults import clocks, policy, report
 from handlers.faults import states as s
 from handlers.faults.cards import fault_card
 from handlers.forms import FormField, form
@@ -211,6 +211,7 @@ def close(ctx: Context, inv: Invocation) -> None:
     fault.closed_at, fault.root_cause = ctx.now(), cause
     clocks.show(ctx, fault)
     _answer(ctx, fault, "fault.closed")
+    report.publish(ctx, fault)
 
 
 @command("fault", "reopen", aliases=("重开", "重新打开"), options={"reason": ("原因",)})
