@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from handlers import audit_cmd, deadlines, faults, help_cmd, home, notify, people, visits  # noqa: F401
+from handlers import audit_cmd, deadlines, faults, help_cmd, home, notify, oncall, people, visits  # noqa: F401
 from handlers.clock import Clock
 from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError

@@ -3,6 +3,7 @@
 The file seeds people and roles; afterwards the database holds them (roles change by command).
 """
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -54,13 +55,25 @@ class VisitRules(_Strict):
     card_return_minutes: int = Field(default=30, ge=0, le=24 * 60)
 
 
+class ScheduleSpec(_Strict):
+    """An on-call rotation: ``people`` take turns, handing over daily or weekly at ``handoff``
+    (local time), counted from ``start`` (the first person's first day)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    rotation: Literal["daily", "weekly"] = "weekly"
+    handoff: str = Field(default="09:00", pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")
+    start: date
+    people: list[str] = Field(default_factory=list)  # handles, in turn order
+
+
 class TierTarget(_Strict):
     respond_minutes: int = Field(ge=1, le=7 * 24 * 60)
     resolve_minutes: int | None = Field(default=None, ge=1, le=30 * 24 * 60)
 
 
 class EscalationLevel(_Strict):
-    """Who is pinged at one level: role names (``oncall``, ``supervisor``…) or ``@handles``."""
+    """Who is pinged at one level: ``schedule:NAME`` (whoever is on call there now), role names
+    (``oncall``, ``supervisor``…) or ``@handles``."""
 
     notify: list[str] = Field(min_length=1)
     after_minutes: int = Field(default=0, ge=0, le=24 * 60)  # after the previous level
@@ -102,6 +115,7 @@ class OrgConfig(_Strict):
     channels: dict[ChannelKind, ChannelRoute] = Field(default_factory=dict)
     visits: VisitRules = Field(default_factory=VisitRules)
     faults: FaultRules = Field(default_factory=FaultRules)
+    oncall: list[ScheduleSpec] = Field(default_factory=list)
 
     @field_validator("people")
     @classmethod
@@ -112,6 +126,14 @@ class OrgConfig(_Strict):
             if dupes:
                 raise ValueError(f"duplicate {attr}: {', '.join(sorted(dupes))}")
         return people
+
+    @field_validator("oncall")
+    @classmethod
+    def _unique_schedules(cls, schedules: list[ScheduleSpec]) -> list[ScheduleSpec]:
+        names = [s.name for s in schedules]
+        if len(names) != len(set(names)):
+            raise ValueError("duplicate on-call schedule name")
+        return schedules
 
     @field_validator("sites")
     @classmethod

@@ -166,6 +166,22 @@ class Fault(Base):
     )
 
 
+class OncallOverride(Base):
+    """Someone standing in on an on-call schedule for a period (a swap, a holiday)."""
+
+    __tablename__ = "oncall_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(32), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+
+
 class AuditEntry(Base):
     """One state change: who (person and platform identity), when, what, from where."""
 

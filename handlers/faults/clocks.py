@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from handlers import audit, deadlines, notify
+from handlers import audit, deadlines, notify, oncall
 from handlers.context import Context
 from handlers.faults import states as s
 from handlers.faults.cards import fault_card
@@ -107,8 +107,14 @@ def fire_escalate(ctx: Context, row: Deadline) -> None:
 
 
 def people_of(ctx: Context, targets: list[str]) -> list[Person]:
-    """Active people named by a level: role names and ``@handles``."""
-    roles = {t for t in targets if not t.startswith("@")}
+    """Active people named by a level: ``schedule:NAME``, role names and ``@handles``."""
+    scheduled = [
+        p
+        for t in targets
+        if t.startswith("schedule:")
+        for p in oncall.on_call_now(ctx, t.removeprefix("schedule:"))
+    ]
+    roles = {t for t in targets if not t.startswith(("@", "schedule:"))}
     if "supervisor" in roles:  # a manager is a supervisor too, as everywhere
         roles.add("manager")
     handles = [t[1:].lower() for t in targets if t.startswith("@")]
@@ -119,7 +125,7 @@ def people_of(ctx: Context, targets: list[str]) -> list[Person]:
         .distinct()
         .order_by(Person.id)
     ).all()
-    return list(found)
+    return list(dict.fromkeys([*scheduled, *found]))
 
 
 def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:

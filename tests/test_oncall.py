@@ -1,0 +1,131 @@
+"""On-call schedules: rotations hand over at the configured local time, overrides take
+precedence for their period, bad overrides are refused, and escalation pings whoever is on call.
+The clock starts on Monday 2026-11-23 10:00 in Shanghai (tests/conftest.py START)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from handlers.orgconfig import OrgConfig
+from tests.chat import Chat
+
+SCHEDULES = [
+    {
+        "name": "primary",
+        "rotation": "weekly",
+        "handoff": "09:00",
+        "start": "2026-11-23",
+        "people": ["erin", "alice"],
+    },
+    {
+        "name": "night",
+        "rotation": "daily",
+        "handoff": "20:00",
+        "start": "2026-11-22",
+        "people": ["zhang", "erin", "alice"],
+    },
+    {"name": "empty", "start": "2026-11-23"},
+]
+
+
+@pytest.fixture
+def ochat(db, clock, org_data):
+    data = {
+        **org_data,
+        "oncall": SCHEDULES,
+        "channels": {**org_data["channels"], "faults": {"slack": "CFAULTS"}},
+        "faults": {
+            "escalation": [
+                {"notify": ["schedule:empty"]},
+                {"notify": ["schedule:primary"], "repeat": 1},
+            ]
+        },
+    }
+    return Chat.start(db, clock, OrgConfig.model_validate(data))
+
+
+def now_next(chat: Chat, who: str = "alice") -> dict[str, str]:
+    return {f.label: f.value for f in chat.card(who, "oncall").fields}
+
+
+def test_who_is_on_now_and_next_per_schedule(ochat):
+    shown = now_next(ochat)
+    assert shown["primary"] == "now Erin Engineer until 2026-11-30 09:00; next Alice Engineer"
+    # night: handed over daily at 20:00 from Sunday 22nd: zhang (22nd), erin (23rd 20:00) …
+    assert shown["night"] == "now 张伟 until 2026-11-23 20:00; next Erin Engineer"
+    assert shown["empty"].startswith("now nobody")
+    assert "值班" in ochat.text("dan", "值班")  # Chinese, for dan
+
+
+def test_rotations_hand_over_at_the_local_time(ochat, clock):
+    clock.advance(timedelta(days=6, hours=22, minutes=59))  # Mon 30th 08:59 local
+    assert now_next(ochat)["primary"].startswith("now Erin Engineer")
+    clock.advance(timedelta(minutes=1))  # 09:00: alice's week
+    assert now_next(ochat)["primary"] == (
+        "now Alice Engineer until 2026-12-07 09:00; next Erin Engineer"
+    )
+
+
+def test_an_override_takes_precedence_for_its_period(ochat, clock):
+    answer = ochat.text(
+        "carol", 'oncall override primary @zhang from="2026-11-23 12:00" to="2026-11-23 18:00"'
+    )
+    assert "张伟 is on call on primary" in answer
+    assert now_next(ochat)["primary"].startswith("now Erin Engineer")
+    clock.advance(timedelta(hours=3))  # 13:00
+    assert now_next(ochat)["primary"] == ("now 张伟 until 2026-11-23 18:00; next Erin Engineer")
+    clock.advance(timedelta(hours=5))  # 18:00: back to the rotation
+    assert now_next(ochat)["primary"].startswith("now Erin Engineer")
+    [entry] = [a for a in ochat.audit() if a.action == "oncall.override"]
+    assert entry.details["person"] == "zhang"
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "says"),
+    [
+        (
+            "carol",
+            'oncall override primary @zhang from="2026-11-23 18:00" to="2026-11-23 12:00"',
+            "must end after it starts",
+        ),
+        (
+            "carol",
+            'oncall override primary @zhang from="2026-11-20 08:00" to="2026-11-21 08:00"',
+            "already over",
+        ),
+        ("carol", 'oncall override nosuch @zhang to="2026-11-24 08:00"', "no on-call schedule"),
+        ("carol", 'oncall override primary @nobody to="2026-11-24 08:00"', "nobody"),
+        ("alice", 'oncall override primary @zhang to="2026-11-24 08:00"', "supervisor role"),
+    ],
+)
+def test_bad_overrides_are_refused_and_change_nothing(ochat, who, text, says):
+    assert says in ochat.text(who, text)
+    assert not [a for a in ochat.audit() if a.action == "oncall.override"]
+
+
+def test_an_override_that_overlaps_another_is_refused(ochat):
+    ochat.text(
+        "carol", 'oncall override primary @zhang from="2026-11-23 12:00" to="2026-11-23 18:00"'
+    )
+    answer = ochat.text(
+        "carol", 'oncall override primary @bob from="2026-11-23 17:00" to="2026-11-23 20:00"'
+    )
+    assert "overlaps 张伟's override" in answer
+    # covering oneself needs no role
+    assert "Alice Engineer is on call" in ochat.text(
+        "alice", 'oncall override primary @alice from="2026-11-24 08:00" to="2026-11-24 09:00"'
+    )
+
+
+def test_escalation_pings_whoever_is_on_call_and_skips_an_empty_schedule(ochat, clock):
+    answer = ochat.text("alice", "fault declare 1 Rack B3 power lost")
+    ref = re.search(r"F-\d+", answer).group()
+    ochat.text(
+        "carol", 'oncall override primary @zhang from="2026-11-23 10:05" to="2026-11-23 11:00"'
+    )
+    clock.advance(timedelta(minutes=10))
+    ochat.core.sweep_deadlines()
+    assert any("has nobody in it" in n for n in ochat.notices("bob"))  # the admins are told
+    assert any(f"fault ack {ref}" in n for n in ochat.notices("zhang"))  # the override
+    assert not any(f"fault ack {ref}" in n for n in ochat.notices("erin"))
