@@ -95,6 +95,10 @@ class Runtime:
             replace_existing=True,
         )
         self.scheduler.add_job(
+            self.core.refresh_countdowns, "interval", minutes=1, id="countdowns",
+            max_instances=1, coalesce=True, replace_existing=True,
+        )  # fmt: skip
+        self.scheduler.add_job(
             self.core.forget_inbound, "interval", minutes=10, id="housekeeping",
             max_instances=1, coalesce=True, replace_existing=True,
         )  # fmt: skip

@@ -49,6 +49,12 @@ class Core:
             ctx = self.context(session, SYSTEM, Origin("system", "scheduler"))
             return deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, limit))
 
+    def refresh_countdowns(self, platforms: tuple[str, ...] = ("slack",)) -> int:
+        """Repaint the countdown on open faults' cards where a card can be edited at will."""
+        with self.db.unit_of_work() as session:
+            ctx = self.context(session, SYSTEM, Origin("system", "scheduler"))
+            return faults.clocks.repaint_countdowns(ctx, platforms)
+
     def handle_text(
         self, origin: Origin, text: str, options: dict[str, str] | None = None
     ) -> list[Message]:

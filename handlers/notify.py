@@ -128,11 +128,15 @@ def channel(ctx: Context, kind: str, build: Builder, subject: str | None = None)
     return count
 
 
-def subject_card(ctx: Context, kind: str, build: Builder, subject: str) -> int:
+def subject_card(
+    ctx: Context, kind: str, build: Builder, subject: str, *, only: tuple[str, ...] = ()
+) -> int:
     """Show a subject's card: posted to channel ``kind`` the first time; afterwards every card
     already shown for the subject (in channels and in direct messages) is updated in place, so
-    its state is current and stale buttons disappear."""
-    shown = ctx.session.scalars(
+    its state is current and stale buttons disappear. ``only`` limits the updates to those
+    platforms (a countdown repaints Slack every minute, not WeCom, where an update costs a
+    response code) and never posts."""
+    query = (
         select(OutboxMessage)
         .where(
             OutboxMessage.subject == subject,
@@ -141,9 +145,12 @@ def subject_card(ctx: Context, kind: str, build: Builder, subject: str) -> int:
             OutboxMessage.status.not_in(("failed", "dead")),
         )
         .order_by(OutboxMessage.id)
-    ).all()
+    )
+    if only:
+        query = query.where(OutboxMessage.platform.in_(only))
+    shown = ctx.session.scalars(query).all()
     if not shown:
-        return channel(ctx, kind, build, subject)
+        return 0 if only else channel(ctx, kind, build, subject)
     for original in shown:
         _enqueue(
             ctx,

@@ -91,6 +91,7 @@ def test_declaring_posts_the_card_with_both_clocks(fchat, clock):
     assert [a.command for a in card.actions] == [
         f"fault ack {ref}",
         f"fault resolve {ref} summary=",
+        f"fault refresh {ref}",
     ]
     assert any(ref in n for n in fchat.notices("#faults"))
 
@@ -178,6 +179,28 @@ def test_deadlines_missed_while_the_bot_was_down_fire_on_the_first_sweep(fchat, 
     with fchat.core.db.unit_of_work() as session:
         pending = session.query(Deadline).filter_by(status="pending", kind="fault.escalate").all()
         assert len(pending) == 1
+
+
+def test_countdowns_are_repainted_each_minute_only_where_cards_are_edited_at_will(fchat, clock):
+    ref = declare(fchat, "2 Backup job failing")
+    fchat.text("erin", f"fault ack {ref}")
+    shown = len(fchat.outbox())
+    clock.advance(timedelta(minutes=1))
+    assert fchat.core.refresh_countdowns(("console",)) == 1
+    [repaint] = fchat.outbox()[shown:]
+    assert repaint.replaces_id is not None and repaint.target == "#faults"
+    assert "(239 min left)" in fchat.notices("#faults")[-1]
+    assert fchat.core.refresh_countdowns(("slack",)) == 1  # open, but no Slack card: nothing
+    assert len(fchat.outbox()) == shown + 1
+
+
+def test_refresh_repaints_the_card_on_demand(fchat, clock):
+    ref = declare(fchat, "3 Temperature alarm")
+    clock.advance(timedelta(minutes=7))
+    card = fchat.card("alice", f"fault refresh {ref}")
+    assert "(23 min left)" in card.fields[1].value
+    assert "(23 min left)" in fchat.notices("#faults")[-1]
+    assert not [a for a in fchat.audit() if a.action == "fault.refresh"]  # not a state change
 
 
 # ---- lifecycle and bad input

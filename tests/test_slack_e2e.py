@@ -509,8 +509,8 @@ def test_a_fault_declared_in_a_modal_is_acknowledged_from_its_channel_card(bot, 
     ref = re.search(r"F-\d+", call.args["text"]).group()
     assert "Tier 2" in texts(call.args["blocks"])  # from the two questions
     channel, ts = call.response["channel"], call.response["ts"]
-    assert buttons(fake.message(channel, ts)) == ["fault.ack", "fault.resolve"]
+    assert buttons(fake.message(channel, ts)) == ["fault.ack", "fault.resolve", "fault.refresh"]
     bot.click(BOB, channel, ts, "fault.ack", f"ack-{ref}")
     card = wait_updated(fake, channel, ts, "acknowledged")
-    assert buttons(card) == ["fault.resolve", "fault.update"]
+    assert buttons(card) == ["fault.resolve", "fault.update", "fault.refresh"]
     assert "Bob Admin" in texts(card["blocks"])

@@ -42,9 +42,14 @@ def actions(i18n: I18n, locale: str, fault: Fault) -> list[Action]:
         return Action(f"fault.{action_id}", label, command, style, r, hint)
 
     resolve = act("resolve", f"fault resolve {r} summary=", "primary", "prompt.fault_summary")
+    refresh = act("refresh", f"fault refresh {r}")  # WeCom: a card is rewritten only on a click
     by_state = {
-        s.DECLARED: [act("ack", f"fault ack {r}", "primary"), resolve],
-        s.ACKNOWLEDGED: [resolve, act("update", f"fault update {r} note=", prompt="prompt.note")],
+        s.DECLARED: [act("ack", f"fault ack {r}", "primary"), resolve, refresh],
+        s.ACKNOWLEDGED: [
+            resolve,
+            act("update", f"fault update {r} note=", prompt="prompt.note"),
+            refresh,
+        ],
         s.RESOLVED: [
             act("close", f"fault close {r} cause=", "primary", "prompt.fault_cause"),
             act("reopen", f"fault reopen {r} reason=", "danger", "prompt.reason"),

@@ -59,12 +59,20 @@ def stop(ctx: Context, fault: Fault, *kinds: str) -> None:
     deadlines.cancel(ctx, subject_type="fault", subject_id=fault.id, kinds=kinds or KINDS)
 
 
-def show(ctx: Context, fault: Fault) -> None:
+def show(ctx: Context, fault: Fault, *, only: tuple[str, ...] = ()) -> None:
     """Repaint the fault's card wherever it is shown (posted to the faults channel at first)."""
     subject = ref("fault", fault.id)
     notify.subject_card(
-        ctx, "faults", lambda loc: fault_card(ctx.i18n, loc, fault, ctx.now()), subject
+        ctx, "faults", lambda loc: fault_card(ctx.i18n, loc, fault, ctx.now()), subject, only=only
     )
+
+
+def repaint_countdowns(ctx: Context, platforms: tuple[str, ...]) -> int:
+    """Repaint the cards of every fault whose clocks run, on ``platforms`` (each minute)."""
+    faults = ctx.session.scalars(select(Fault).where(Fault.state.in_(s.OPEN))).all()
+    for fault in faults:
+        show(ctx, fault, only=platforms)
+    return len(faults)
 
 
 def _load(ctx: Context, row: Deadline) -> Fault | None:

@@ -229,6 +229,14 @@ def reopen(ctx: Context, inv: Invocation) -> None:
     _answer(ctx, fault, "fault.reopened")
 
 
+@command("fault", "refresh", aliases=("刷新",))
+def refresh(ctx: Context, inv: Invocation) -> None:
+    """Repaint the card where it is shown: the clicked WeCom card gets the current countdown."""
+    fault = load(ctx, inv.arg(0, "ref"))
+    clocks.show(ctx, fault)
+    ctx.reply(fault_card(ctx.i18n, ctx.locale, fault, ctx.now()))
+
+
 @command("fault", "show", aliases=("view", "get", "查看", "详情"))
 def show(ctx: Context, inv: Invocation) -> None:
     _, ident = parse_ref(inv.arg(0, "ref"), expected="fault")
