@@ -2,6 +2,7 @@
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -18,6 +19,10 @@ from storage.db import Database
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+# The courier is woken by every commit that queues a notice; it also looks this often for
+# retries that came due (their backoff is seconds to minutes, so a little later is harmless).
+COURIER_POLL = 2.0
+SENDERS = 8  # recipients served at once by the courier
 
 
 def open_database(settings: Settings) -> Database:
@@ -57,9 +62,11 @@ class Runtime:
         self.sweep()
         self.deliver()
 
-    def sweep(self) -> None:
+    def sweep(self, batch: int = 200) -> None:
+        """Fire everything due, a batch per transaction (a burst is drained, not trickled)."""
         try:
-            self.core.sweep_deadlines()
+            while self.core.sweep_deadlines(batch) == batch:
+                pass
         except Exception:
             log.exception("deadline sweep failed; retrying on the next one")
 
@@ -71,8 +78,7 @@ class Runtime:
             log.exception("outbox delivery failed; retrying on the next round")
 
     def _courier_loop(self, interval: float) -> None:
-        """Deliver as soon as a unit of work queues a notice, and every ``interval`` anyway
-        (for retries that come due, and rows queued by another process)."""
+        """Deliver as soon as a unit of work queues a notice, and every ``interval`` anyway."""
         while not self._stopping.is_set():
             self._wake.wait(interval)
             self._wake.clear()
@@ -81,7 +87,7 @@ class Runtime:
     def start_background(self, interval_seconds: float = 2.0) -> None:
         self.db.after_commit_adding(OutboxMessage, self._wake.set)
         self._courier = threading.Thread(
-            target=self._courier_loop, args=(interval_seconds,), name="outbox", daemon=True
+            target=self._courier_loop, args=(COURIER_POLL,), name="outbox", daemon=True
         )
         self._courier.start()
         self.scheduler = BackgroundScheduler(timezone=self.settings.tz)
@@ -111,6 +117,8 @@ class Runtime:
             self._stopping.set()
             self._wake.set()
             self._courier.join()
+        if self.deliverer.pool is not None:
+            self.deliverer.pool.shutdown(wait=True)
         self.db.dispose()
 
 
@@ -136,4 +144,5 @@ def build(
         if item.subject != DELIVERY_SUBJECT and item.target_kind != "response":
             core.report_failure(item.platform, item.target, reason)
 
-    return Runtime(settings, db, core, Deliverer(db, clock, senders, on_give_up=report))
+    pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="send")
+    return Runtime(settings, db, core, Deliverer(db, clock, senders, on_give_up=report, pool=pool))

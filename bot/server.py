@@ -85,7 +85,7 @@ def create_app(
     slack: SlackAdapter | None,
     wecom: WeComAdapter | None = None,
     *,
-    tick_seconds: float = 1.0,
+    tick_seconds: float = 0.5,
 ):
     limiter = anyio.CapacityLimiter(64)
     verifier = SignatureVerifier(slack.signing_secret) if slack is not None else None

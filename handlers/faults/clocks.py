@@ -17,8 +17,8 @@ from handlers.context import Context
 from handlers.faults import states as s
 from handlers.faults.cards import fault_card
 from handlers.messages import Text
-from handlers.refs import ref
-from storage.models import Deadline, Fault, Person, RoleGrant
+from handlers.refs import parse_ref, ref
+from storage.models import Deadline, Fault, OutboxMessage, Person, RoleGrant
 
 RESPOND, RESOLVE, ESCALATE = "fault.respond", "fault.resolve", "fault.escalate"
 KINDS = (RESPOND, RESOLVE, ESCALATE)
@@ -68,8 +68,21 @@ def show(ctx: Context, fault: Fault, *, only: tuple[str, ...] = ()) -> None:
 
 
 def repaint_countdowns(ctx: Context, platforms: tuple[str, ...]) -> int:
-    """Repaint the cards of every fault whose clocks run, on ``platforms`` (each minute)."""
-    faults = ctx.session.scalars(select(Fault).where(Fault.state.in_(s.OPEN))).all()
+    """Repaint the cards shown on ``platforms`` of every fault whose clocks run (each minute)."""
+    shown = ctx.session.scalars(
+        select(OutboxMessage.subject)
+        .where(
+            OutboxMessage.platform.in_(platforms),
+            OutboxMessage.kind == "card",
+            OutboxMessage.replaces_id.is_(None),
+            OutboxMessage.subject.like("F-%"),
+        )
+        .distinct()
+    ).all()
+    ids = [parse_ref(subject, expected="fault")[1] for subject in shown]
+    faults = ctx.session.scalars(
+        select(Fault).where(Fault.id.in_(ids), Fault.state.in_(s.OPEN))
+    ).all()
     for fault in faults:
         show(ctx, fault, only=platforms)
     return len(faults)
