@@ -57,7 +57,7 @@ def say(bot, cb, user: str, text: str):
     """``user`` types ``text`` to the app; WeCom gets its empty 200 at once."""
     reply = bot.wecom(cb.text(user, text))
     assert reply.status == 200 and reply.text == "", reply
-    assert reply.elapsed < 1
+    assert reply.elapsed < 5  # inside WeCom's wait: the work happens after the answer
     return reply
 
 

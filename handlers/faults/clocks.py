@@ -152,7 +152,7 @@ def people_of(ctx: Context, targets: list[str]) -> list[Person]:
 def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:
     levels = ctx.org.faults.escalation
     subject = ref("fault", fault.id)
-    while level < len(levels) and not people_of(ctx, levels[level].notify):
+    while level < len(levels) and not (people := people_of(ctx, levels[level].notify)):
         empty = ", ".join(levels[level].notify)
 
         def nobody(locale, empty=empty, n=level + 1):
@@ -165,7 +165,6 @@ def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:
     if level >= len(levels):
         return
     step = levels[level]
-    people = people_of(ctx, step.notify)
     names = ", ".join(p.name for p in people)
     late = max(0, round((ctx.now() - fault.respond_due_at).total_seconds() / 60))
 
