@@ -101,12 +101,23 @@ class FaultRules(_Strict):
     """The service contract's tier targets and the escalation when a response is late."""
 
     tiers: dict[Literal[1, 2, 3], TierTarget] = Field(default_factory=_default_tiers)
+    # a site's (or a customer's site's) own contract: its tiers replace the general ones
+    sites: dict[str, dict[Literal[1, 2, 3], TierTarget]] = Field(default_factory=dict)
     escalation: list[EscalationLevel] = Field(default_factory=_default_escalation, min_length=1)
+
+    def target(self, tier: int, site: str | None) -> TierTarget:
+        own = self.sites.get((site or "").upper(), {})
+        return own.get(tier) or self.tiers[tier]
 
     @field_validator("tiers")
     @classmethod
     def _all_tiers(cls, tiers: dict[int, TierTarget]) -> dict[int, TierTarget]:
         return {**_default_tiers(), **tiers}
+
+    @field_validator("sites")
+    @classmethod
+    def _site_codes(cls, sites: dict) -> dict:
+        return {code.upper(): tiers for code, tiers in sites.items()}
 
 
 class OrgConfig(_Strict):

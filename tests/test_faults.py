@@ -96,6 +96,19 @@ def test_declaring_posts_the_card_with_both_clocks(fchat, clock):
     assert any(ref in n for n in fchat.notices("#faults"))
 
 
+def test_a_site_with_its_own_contract_gets_its_own_targets(fchat, org_faults):
+    from handlers.orgconfig import OrgConfig
+
+    org_faults = {**org_faults, "faults": {"sites": {"bj2": {1: {"respond_minutes": 5}}}}}
+    fchat.core.org = OrgConfig.model_validate(org_faults)
+    ref = declare(fchat, "1 Storage down site=BJ2")
+    values = {f.label: f.value for f in fchat.card("alice", f"fault show {ref}").fields}
+    assert "(5 min left)" in values["Response"] and values["Resolution"] == "no target"
+    other = declare(fchat, "1 Storage down site=SH1")  # elsewhere the general contract
+    values = {f.label: f.value for f in fchat.card("alice", f"fault show {other}").fields}
+    assert "(10 min left)" in values["Response"] and "(120 min left)" in values["Resolution"]
+
+
 # ---- the clocks
 
 

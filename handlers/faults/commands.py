@@ -91,7 +91,7 @@ def declare(ctx: Context, inv: Invocation) -> None:
     if not title:
         raise UserError("error.missing_arg", name="title", usage="fault.declare")
     now = ctx.now()
-    respond_by, resolve_by = policy.deadlines(ctx.org, tier, now)
+    respond_by, resolve_by = policy.deadlines(ctx.org, tier, now, inv.opt("site"))
     lost = inv.opt("data_lost")
     fault = Fault(
         tier=tier,
@@ -163,7 +163,9 @@ def retier(ctx: Context, inv: Invocation) -> None:
         raise UserError("error.fault_same_tier", tier=tier)
     old = fault.tier
     fault.tier = tier
-    fault.respond_due_at, fault.resolve_due_at = policy.deadlines(ctx.org, tier, fault.declared_at)
+    fault.respond_due_at, fault.resolve_due_at = policy.deadlines(
+        ctx.org, tier, fault.declared_at, fault.site_code
+    )
     audit.record(
         ctx,
         subject_type="fault",

@@ -42,9 +42,10 @@ def infer_tier(business_down: str, data_lost: str) -> int:
     return 2 if down or lost else 3
 
 
-def deadlines(org: OrgConfig, tier: int, declared_at: datetime):
-    """(respond by, resolve by or None) for a fault of ``tier`` declared at ``declared_at``."""
-    target = org.faults.tiers[tier]
+def deadlines(org: OrgConfig, tier: int, declared_at: datetime, site: str | None = None):
+    """(respond by, resolve by or None) for a fault of ``tier`` at ``site`` declared at
+    ``declared_at``: the site's own targets where it has them, else the general ones."""
+    target = org.faults.target(tier, site)
     resolve = target.resolve_minutes
     return (
         declared_at + timedelta(minutes=target.respond_minutes),
