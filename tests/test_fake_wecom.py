@@ -22,6 +22,7 @@ from wechatpy.exceptions import (
 )
 from wechatpy.messages import UnknownMessage
 
+from bot.wecom.client import WeComClient
 from tests import fake_wecom as fw
 from tests import wecom_requests as wr
 from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
@@ -112,26 +113,6 @@ class FakeableWeChatClient(WeChatClient):
             url=self.API_BASE_URL + "gettoken",
             params={"corpid": self.corp_id, "corpsecret": self.secret},
         )
-
-
-class TimeoutRespectingClient(FakeableWeChatClient):
-    """wechatpy's ``_fetch_access_token`` sends no timeout, so a hung gettoken hangs the caller
-    for ever: fetch it with the client's timeout (the same bookkeeping as wechatpy's)."""
-
-    def fetch_access_token(self):
-        res = self._http.get(
-            self.API_BASE_URL + "gettoken",
-            params={"corpid": self.corp_id, "corpsecret": self.secret},
-            timeout=self.timeout,
-        )
-        res.raise_for_status()
-        result = res.json()
-        if result.get("errcode"):
-            raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self)
-        expires_in = result.get("expires_in", 7200)
-        self.session.set(self.access_token_key, result["access_token"], expires_in)
-        self.expires_at = int(time.time()) + expires_in
-        return result
 
 
 @pytest.fixture
@@ -603,7 +584,7 @@ def test_gettoken_ignores_the_client_timeout(fake):
     started = time.monotonic()
     naive.fetch_access_token()  # no timeout is passed: it waits however long gettoken takes
     assert time.monotonic() - started >= 0.8
-    careful = TimeoutRespectingClient(CORP_ID, SECRET, api_base_url=fake.base_url, timeout=0.2)
+    careful = WeComClient(CORP_ID, SECRET, api_base_url=fake.base_url, timeout=0.2)  # the bot's
     fake.fail_next("gettoken", delay=0.8)
     with pytest.raises(requests.exceptions.Timeout):
         careful.fetch_access_token()
