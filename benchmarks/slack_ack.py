@@ -1118,7 +1118,7 @@ def parser() -> argparse.ArgumentParser:
         "is created and dropped; MAINTBOT_TEST_POSTGRESQL_URL sets the default",
     )
     p.add_argument(
-        "--workers", type=int, default=1, help="maintbot serve --workers (server processes)"
+        "--workers", type=int, default=2, help="maintbot serve --workers (core processes)"
     )
     p.add_argument("--seed", type=int, default=6, help="visit requests filed before the load")
     p.add_argument("--skip-ceiling", action="store_true", help="skip the client ceiling run")

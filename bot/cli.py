@@ -1,6 +1,7 @@
 """The ``maintbot`` command line: console, db upgrade / current."""
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -54,7 +55,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.server import create_app, wire
 
-    served = wire(settings)  # also checks the settings and the database before serving
+    # also checks the settings, the database and the worker processes before serving
+    served = wire(settings, args.workers)
     options = {
         "host": args.host,
         "port": args.port,
@@ -67,19 +69,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         handler = SocketModeHandler(served.slack.app, settings.slack_app_token)
         handler.connect()
         try:
-            uvicorn.run(create_app(served.runtime, None, served.wecom), **options)
+            uvicorn.run(create_app(dataclasses.replace(served, slack=None)), **options)
         finally:
             handler.close()
             served.slack.close()
         return 0
-    if args.workers == 1:
-        uvicorn.run(create_app(served.runtime, served.slack, served.wecom), **options)
-        return 0
-    for adapter in (served.slack, served.wecom):
-        if adapter is not None:
-            adapter.close()
-    served.runtime.stop()  # each worker process wires its own
-    uvicorn.run("bot.server:from_environment", factory=True, workers=args.workers, **options)
+    uvicorn.run(create_app(served), **options)
     return 0
 
 
@@ -117,8 +112,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     serve.add_argument(
-        "--workers", type=int, default=1,
-        help="server processes (PostgreSQL/MariaDB; SQLite serialises writers anyway)",
+        "--workers", type=int, default=2,
+        help="processes running commands (default 2; this one only answers the platforms)",
     )  # fmt: skip
     serve.add_argument(
         "--socket-mode", action="store_true", help="connect to Slack over Socket Mode instead"

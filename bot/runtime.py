@@ -77,6 +77,10 @@ class Runtime:
         except Exception:
             log.exception("outbox delivery failed; retrying on the next round")
 
+    def wake(self) -> None:
+        """Have the courier look at the outbox now (a notice was queued elsewhere)."""
+        self._wake.set()
+
     def _courier_loop(self, interval: float) -> None:
         """Deliver as soon as a unit of work queues a notice, and every ``interval`` anyway."""
         while not self._stopping.is_set():
@@ -85,7 +89,7 @@ class Runtime:
             self.deliver()
 
     def start_background(self, interval_seconds: float = 2.0) -> None:
-        self.db.after_commit_adding(OutboxMessage, self._wake.set)
+        self.db.after_commit_adding(OutboxMessage, self.wake)
         self._courier = threading.Thread(
             target=self._courier_loop, args=(COURIER_POLL,), name="outbox", daemon=True
         )

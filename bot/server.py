@@ -20,13 +20,14 @@ from starlette.routing import Route
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.runtime import Runtime, build, open_database
-from bot.settings import Settings, configure_logging, load_settings
+from bot.settings import Settings
 from bot.slack.adapter import ANSWERS, SlackAdapter
 from bot.slack.sender import SlackSender
 from bot.wecom.adapter import Refused, WeComAdapter
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.sender import WeComSender
+from bot.workers import CoreProcesses, CoreThreads
 from handlers.clock import SystemClock
 from handlers.i18n import I18n
 
@@ -37,15 +38,24 @@ MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not
 
 @dataclass
 class Served:
-    """What ``maintbot serve`` runs: the runtime and an adapter per configured platform."""
+    """What ``maintbot serve`` runs: the runtime, the core's workers, an adapter per platform."""
 
     runtime: Runtime
+    cores: CoreProcesses | CoreThreads
     slack: SlackAdapter | None = None
     wecom: WeComAdapter | None = None
 
+    def close(self) -> None:
+        for adapter in (self.slack, self.wecom):
+            if adapter is not None:
+                adapter.close()
+        self.cores.close()
+        self.runtime.stop()
 
-def wire(settings: Settings) -> Served:
-    """The runtime and the adapters of the platforms the settings configure."""
+
+def wire(settings: Settings, workers: int = 2) -> Served:
+    """The runtime, ``workers`` core worker processes (threads for an in-memory database) and
+    the adapters of the platforms the settings configure."""
     clock, i18n = SystemClock(), I18n(settings.tz, settings.locale)
     db = open_database(settings)
     senders: dict = {}
@@ -61,32 +71,24 @@ def wire(settings: Settings) -> Served:
         codes = ResponseCodes(db, clock)
         senders["wecom"] = WeComSender(wecom_client, settings.wecom_agent_id, codes, i18n)
     rt = build(settings, senders=senders, clock=clock, db=db, i18n=i18n)
-    served = Served(rt)
+    if db.in_memory:  # nothing another process could open
+        cores = CoreThreads(rt.core, 1)
+    else:
+        cores = CoreProcesses(settings, rt.core.platforms, workers, rt.wake)
+    served = Served(rt, cores)
     if settings.slack_enabled:
         served.slack = SlackAdapter(
-            rt.core, slack_client, signing_secret=settings.slack_signing_secret
+            rt.core, slack_client, signing_secret=settings.slack_signing_secret, cores=cores
         )
     if settings.wecom_enabled:
         crypto = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
-        served.wecom = WeComAdapter(rt.core, crypto, codes, agent_id=settings.wecom_agent_id)
+        served.wecom = WeComAdapter(rt.core, crypto, agent_id=settings.wecom_agent_id, cores=cores)
     return served
 
 
-def from_environment():
-    """The app as each process of ``maintbot serve --workers N`` builds it."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    served = wire(settings)
-    return create_app(served.runtime, served.slack, served.wecom)
-
-
-def create_app(
-    runtime: Runtime,
-    slack: SlackAdapter | None,
-    wecom: WeComAdapter | None = None,
-    *,
-    tick_seconds: float = 0.5,
-):
+def create_app(served: Served, *, tick_seconds: float = 0.5):
+    """The ASGI app; its lifespan runs the runtime's background work and closes it all."""
+    runtime, slack, wecom = served.runtime, served.slack, served.wecom
     limiter = anyio.CapacityLimiter(64)
     verifier = SignatureVerifier(slack.signing_secret) if slack is not None else None
 
@@ -162,10 +164,7 @@ def create_app(
         try:
             yield
         finally:
-            for adapter in (slack, wecom):
-                if adapter is not None:
-                    adapter.close()
-            runtime.stop()
+            served.close()
 
     routes = [
         Route("/slack/events", slack_events, methods=["POST"]),

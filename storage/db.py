@@ -62,6 +62,12 @@ class Database:
         )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def in_memory(self) -> bool:
+        """A SQLite database that lives in this process only."""
+        url = self.engine.url
+        return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
     def after_commit_adding(self, model: type, callback) -> None:
         """Call ``callback()`` after every commit that added ``model`` rows (a wake-up)."""
         key = ("added", model)

@@ -206,8 +206,12 @@ def test_non_text_messages_and_unknown_events_are_answered_or_ignored_politely(b
     )
     assert bot.wecom(image).status == 200
     assert "typed commands" in content(wait_message(wecom, ALICE_W, "typed commands"))
+    before = len(wecom.calls("message/send"))
     for request in (cb.enter_agent(ALICE_W), cb.event(ALICE_W, "brand_new_event")):
         assert bot.wecom(request).status == 200
+    wecom.wait_for("message/send", before + 1, 10)  # the unknown event's "type a command"
+    bot.settle()
+    assert len(wecom.calls("message/send")) == before + 1  # entering the app gets no answer
 
 
 # ---- what WeCom did not send

@@ -13,7 +13,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.delivery import DeliveryError, Outgoing
 from bot.wecom import render
-from bot.wecom.adapter import Refused, WeComAdapter
+from bot.wecom.adapter import Refused, WeComAdapter, dispatch
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.sender import WeComSender
@@ -69,7 +69,7 @@ def item(message, *, target="alice.w", kind="person", replaces=None, id=1) -> Ou
 
 def test_the_published_sample_passes_the_adapters_checks(chat):
     crypto = WeChatCrypto(WC_TOKEN, WC_KEY, WC_CORP)
-    at_sample_time = WeComAdapter(chat.core, crypto, None, agent_id=1000002,
+    at_sample_time = WeComAdapter(chat.core, crypto, agent_id=1000002,
                                   now=lambda: int(WC_QUERY["timestamp"]))  # fmt: skip
     try:
         verify = {**WC_VERIFY}
@@ -82,7 +82,7 @@ def test_the_published_sample_passes_the_adapters_checks(chat):
     [reply] = chat.outbox(target="ChenJiaShun")  # "你好" is no command: the help is offered
     assert reply.platform == "wecom" and "help" in reply.payload["text"]
     # the same capture a day later is a replay, refused however well it is signed
-    late = WeComAdapter(chat.core, crypto, None, agent_id=1000002,
+    late = WeComAdapter(chat.core, crypto, agent_id=1000002,
                         now=lambda: int(WC_QUERY["timestamp"]) + 86400)  # fmt: skip
     with pytest.raises(Refused) as refused:
         late.receive(WC_QUERY, WC_BODY.encode())
@@ -232,13 +232,9 @@ def test_a_big_card_stays_within_the_template_card_limits():
 
 
 def test_a_click_from_the_adapter_keeps_its_code(chat, codes):
-    adapter = WeComAdapter(chat.core, None, codes, agent_id=AGENT_ID)
-    try:
-        adapter._dispatch({"FromUserName": "alice.w", "MsgType": "event",
-                           "Event": "template_card_event", "EventKey": "whoami",
-                           "TaskId": "task-9", "ResponseCode": "code-9"})  # fmt: skip
-    finally:
-        adapter.close()
+    dispatch(chat.core, {"FromUserName": "alice.w", "MsgType": "event",
+                         "Event": "template_card_event", "EventKey": "whoami",
+                         "TaskId": "task-9", "ResponseCode": "code-9"})  # fmt: skip
     assert codes.take("task-9", "alice.w") == "code-9"
     assert chat.outbox(target="alice.w")[-1].platform == "wecom"
     assert Origin("wecom", "alice.w").platform == "wecom"

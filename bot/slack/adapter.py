@@ -1,6 +1,7 @@
 """The Slack adapter: Bolt listeners that translate Slack's requests into core calls.
 
-Listeners never block: the core runs on a worker pool. Every request is acknowledged within
+Listeners never block: the core runs elsewhere (``bot.workers``: worker processes when served,
+threads in tests), each call a ``fn(core, *args)``. Every request is acknowledged within
 Slack's 3 seconds whatever the database is doing. When the queue is short, the acknowledgement
 waits up to ``budget`` seconds for the answer and carries it (an ephemeral reply, inline modal
 errors); when it is long, or the answer is late, the request is acknowledged at once and the
@@ -29,6 +30,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.slack.blocks import blocks, fallback, form_modal, home_view, prompt_modal
+from bot.workers import CoreProcesses, CoreThreads
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.forms import FORMS
@@ -95,19 +97,19 @@ class SlackAdapter:
         *,
         signing_secret: str,
         budget: float = 1.5,
-        workers: int | None = None,
+        cores: CoreThreads | CoreProcesses | None = None,
         max_backlog: int = 200,
     ) -> None:
-        self.core = core
+        self.core = core  # here for what needs no database: parsing, the message catalog
         self.budget = budget
         self.signing_secret = signing_secret
         self.client = client
         token = client.token
-        # a few threads, no more than the database serves at once (one for a SQLite file): every
-        # extra thread competes with the event loop for the GIL and acks get slower
-        self.workers = workers or min(4, core.db.connections)
+        # in threads: no more than the database serves at once (one for a SQLite file)
+        self._own_cores = cores is None
+        self.cores = cores or CoreThreads(core, min(4, core.db.connections))
+        self.workers = self.cores.workers
         self.max_backlog = max_backlog
-        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="slack")
         self._busy = 0  # core jobs submitted and not finished
         self._busy_lock = threading.Lock()
         # views.open only: a trigger_id expires 3 s after the click, so opening a modal never
@@ -134,7 +136,8 @@ class SlackAdapter:
 
     def close(self) -> None:
         self.ui.shutdown(wait=True, cancel_futures=False)
-        self.pool.shutdown(wait=True, cancel_futures=False)
+        if self._own_cores:
+            self.cores.close()
 
     # --- slash command ------------------------------------------------------------------------
 
@@ -153,20 +156,19 @@ class SlackAdapter:
             return
         working = {"response_type": "ephemeral", "text": self.core.i18n.t(None, "slack.working")}
         self._answer(
-            ack, context, origin, late, lambda: self.core.handle_text(origin, text),
+            ack, context, origin, late, (Core.handle_text, origin, text),
             lambda replies: self._ephemeral(origin, replies), working,
         )  # fmt: skip
 
-    def _answer(self, ack, context, origin: Origin, late, work, inline, late_ack: dict) -> None:
-        """Start ``work``; its answer goes in the ack if ready in time, else through the outbox.
+    def _answer(self, ack, context, origin: Origin, late, call, inline, late_ack: dict) -> None:
+        """Start ``call``; its answer goes in the ack if ready in time, else through the outbox.
 
         Over HTTP the server settles the ack on its event loop (the context's ANSWERS list);
         Socket Mode has no such list and waits here.
         """
         wait = self.budget if self._busy < self.workers * SHORT_QUEUE else 0.0
-        # the late answer is delivered on the pool: the callback may run on the server's loop
-        pending = Pending(self._run(work), wait, inline, late_ack,
-                          lambda done: self._run(self._later, done, origin, *late))  # fmt: skip
+        pending = Pending(self._run(*call), wait, inline, late_ack,
+                          lambda done: self._later(done, origin, *late))  # fmt: skip
         answers = context.get(ANSWERS)
         if answers is not None:
             answers.append(pending)
@@ -175,15 +177,16 @@ class SlackAdapter:
             ack(**pending.settle_blocking())
 
     def _run(self, fn, *args) -> Future:
-        """Run on the core's pool, counted, so that a request knows whether a worker is free."""
+        """``fn(core, *args)`` on the core's workers, counted, so that a request knows whether a
+        worker is free."""
         with self._busy_lock:
             self._busy += 1
         try:
-            future = self.pool.submit(fn, *args)
+            future = self.cores.submit(fn, *args)
         except RuntimeError:  # shutting down: a late answer is still delivered, here and now
             future = Future()
             try:
-                future.set_result(fn(*args))
+                future.set_result(fn(self.core, *args))
             except Exception as exc:
                 future.set_exception(exc)
         future.add_done_callback(self._done)
@@ -196,8 +199,7 @@ class SlackAdapter:
     def _ephemeral(self, origin: Origin, replies: list[Message]) -> dict:
         quick = [m for m in replies if not isinstance(m, File)]
         files = [m for m in replies if isinstance(m, File)]
-        if files:  # the database again: off the request path
-            self._run(self._deliver, origin, "person", origin.user, files)
+        self._deliver(origin, "person", origin.user, files)
         return {
             "response_type": "ephemeral",
             "text": "\n".join(fallback(m) for m in quick)[:3000] or " ",
@@ -205,6 +207,7 @@ class SlackAdapter:
         }
 
     def _later(self, done: Future, origin: Origin, target_kind: str, target: str) -> None:
+        """Queue the answer of finished work that did not make it into the acknowledgement."""
         try:
             replies = done.result()
         except Exception:
@@ -216,7 +219,7 @@ class SlackAdapter:
 
     def _deliver(self, origin: Origin, target_kind: str, target: str, messages: list[Message]):
         if messages and target:
-            self.core.reply_later(origin, target_kind, target, messages)
+            self._run(Core.reply_later, origin, target_kind, target, messages)
 
     # --- buttons and modals ------------------------------------------------------------------
 
@@ -231,22 +234,19 @@ class SlackAdapter:
                 raise TypeError("not a button of ours")
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("button %r with an unreadable value", action.get("action_id"))
-            self._run(self._notice, origin, late, "slack.bad_action")
+            self._run(_notice, origin, late, "slack.bad_action")
             return
         if prompt and body.get("trigger_id"):
             metadata = json.dumps({"command": command, "late": late}, ensure_ascii=False)
             self.ui.submit(self._open, body["trigger_id"], origin, "prompt", prompt, metadata)
             return
-        future = self._run(self.core.handle_action, origin, command)
+        future = self._run(Core.handle_action, origin, command)
         future.add_done_callback(lambda done: self._later(done, origin, *late))
-
-    def _notice(self, origin: Origin, late: tuple[str, str], key: str) -> None:
-        self._deliver(origin, *late, [self.core.notice_for(origin, key)])
 
     def _open(self, trigger_id: str, origin: Origin, kind: str, what, metadata: str) -> None:
         # the user's language if the database says it in time, else the default one: a modal in
         # the default language beats a trigger_id expired while waiting for the database
-        lookup = self._run(self.core.locale_of, origin)
+        lookup = self._run(Core.locale_of, origin)
         try:
             locale = lookup.result(timeout=LOCALE_WAIT)
         except Exception:  # too slow, or the database is down
@@ -278,7 +278,7 @@ class SlackAdapter:
             context,
             origin,
             ("person", origin.user),
-            lambda: self.core.handle_text(origin, form.command, values),
+            (Core.handle_text, origin, form.command, values),
             [f.key for f in form.fields],
         )
 
@@ -298,11 +298,11 @@ class SlackAdapter:
             context,
             origin,
             late,
-            lambda: self.core.handle_action(origin, command, answer or ""),
+            (Core.handle_action, origin, command, answer or ""),
             ["answer"],
         )
 
-    def _submit(self, ack, context, origin: Origin, late, work, block_ids: list[str]) -> None:
+    def _submit(self, ack, context, origin: Origin, late, call, block_ids: list[str]) -> None:
         """A modal submission: inline errors when the core refuses in time, else close it."""
 
         def inline(replies: list[Message]) -> dict:
@@ -312,20 +312,19 @@ class SlackAdapter:
             if refusal is not None:
                 block = refusal.field if refusal.field in block_ids else block_ids[0]
                 return {"response_action": "errors", "errors": {block: refusal.text[:3000]}}
-            if replies:  # the database again: off the request path
-                self._run(self._deliver, origin, *late, replies)
+            self._deliver(origin, *late, replies)
             return {}
 
         if self._busy >= self.max_backlog:  # the modal stays open with what the user typed
             busy = self.core.i18n.t(None, "slack.busy")
             ack(response_action="errors", errors={block_ids[0]: busy})
             return
-        self._answer(ack, context, origin, late, work, inline, {})
+        self._answer(ack, context, origin, late, call, inline, {})
 
     # --- events ------------------------------------------------------------------------------
 
     def on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        self._run(self._event, body, event)
+        self._run(_event, body.get("event_id"), event)
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if (
@@ -333,29 +332,39 @@ class SlackAdapter:
             and not event.get("bot_id")
             and not event.get("subtype")
         ):
-            self._run(self._event, body, event)
-
-    def _event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not self.core.first_time("slack", body.get("event_id") or event.get("ts", "")):
-            return
-        origin = Origin("slack", event.get("user"), event.get("channel"))
-        replies = self.core.handle_text(origin, slack_text(event.get("text") or ""))
-        thread = f"{event.get('channel')}:{event.get('thread_ts') or event.get('ts')}"
-        self._deliver(origin, "thread", thread, replies)
+            self._run(_event, body.get("event_id"), event)
 
     def on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            self._run(self._publish_home, event.get("user"))
+            user = event.get("user")
+            home = self._run(Core.handle_text, Origin("slack", user), "home")
+            home.add_done_callback(lambda done: self.ui.submit(self._publish_home, user, done))
 
-    def _publish_home(self, user: str) -> None:
-        messages = self.core.handle_text(Origin("slack", user), "home")
+    def _publish_home(self, user: str, done: Future) -> None:
         try:
-            self.client.views_publish(user_id=user, view=home_view(messages))
+            self.client.views_publish(user_id=user, view=home_view(done.result()))
         except Exception:
             log.exception("views.publish failed for %s", user)
 
     def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack listener failed: %s", error, exc_info=error)
+
+
+# --- core work (module functions: a worker process receives them by name) --------------------
+
+
+def _event(core: Core, event_id: str | None, event: dict[str, Any]) -> None:
+    if not core.first_time("slack", event_id or event.get("ts", "")):
+        return
+    origin = Origin("slack", event.get("user"), event.get("channel"))
+    replies = core.handle_text(origin, slack_text(event.get("text") or ""))
+    thread = f"{event.get('channel')}:{event.get('thread_ts') or event.get('ts')}"
+    if replies:
+        core.reply_later(origin, "thread", thread, replies)
+
+
+def _notice(core: Core, origin: Origin, late: tuple[str, str], key: str) -> None:
+    core.reply_later(origin, *late, [core.notice_for(origin, key)])
 
 
 def _channel_of(body: dict[str, Any]) -> str | None:

@@ -1,8 +1,9 @@
 """The WeCom adapter: encrypted callbacks in, core calls, replies out through the outbox.
 
 WeCom waits 5 seconds for an answer and then retries, so a callback is checked, decrypted and
-answered with an empty 200 at once; the core runs afterwards on a worker pool. Retries carry
-the same ``MsgId`` (messages) or the same sender, time and event (events) and are handled once.
+answered with an empty 200 at once; the core runs afterwards on its workers (``bot.workers``).
+Retries carry the same ``MsgId`` (messages) or the same sender, time and event (events) and are
+handled once.
 A card click brings a response code, kept so that the clicked card can be updated.
 """
 
@@ -10,7 +11,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import xmltodict
@@ -18,6 +18,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.render import PROMPT
+from bot.workers import CoreProcesses, CoreThreads
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Message
@@ -41,21 +42,20 @@ class WeComAdapter:
         self,
         core: Core,
         crypto: WeChatCrypto,
-        codes: ResponseCodes,
         *,
         agent_id: int,
-        workers: int = 4,
+        cores: CoreThreads | CoreProcesses | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
-        self.core = core
         self.crypto = crypto
-        self.codes = codes
         self.agent_id = agent_id
         self.now = now
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="wecom")
+        self._own_cores = cores is None
+        self.cores = cores or CoreThreads(core, min(4, core.db.connections))
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=False)
+        if self._own_cores:
+            self.cores.close()
 
     # --- the callback URL ----------------------------------------------------------------------
 
@@ -84,7 +84,7 @@ class WeComAdapter:
                 raise ValueError("no sender")
         except Exception as exc:
             raise Refused(400, f"unreadable callback XML: {exc.__class__.__name__}") from None
-        self.pool.submit(self._handle, message)
+        self.cores.submit(handle, message)
 
     def _fresh(self, query: dict[str, str]) -> None:
         missing = [k for k in ("msg_signature", "timestamp", "nonce") if not query.get(k)]
@@ -97,46 +97,51 @@ class WeComAdapter:
         if age > REPLAY_WINDOW:
             raise Refused(403, f"stale timestamp ({age:.0f} s)")
 
-    # --- after the answer ------------------------------------------------------------------------
 
-    def _handle(self, message: dict[str, Any]) -> None:
-        try:
-            if self.core.first_time("wecom", _dedupe_key(message)):
-                self._dispatch(message)
-        except Exception:
-            log.exception("WeCom callback failed after the answer")
+# --- after the answer, on the core's workers ---------------------------------------------------
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        user = str(message["FromUserName"])
-        origin = Origin("wecom", user)
-        kind, event = message.get("MsgType"), str(message.get("Event") or "")
-        if kind == "text":
-            self._reply(origin, self.core.handle_text(origin, str(message.get("Content") or "")))
-        elif kind == "event" and event == "template_card_event":
-            self._click(origin, message)
-        elif kind == "event" and event in QUIET_EVENTS:
-            return
-        else:
-            log.info("WeCom %s/%s from %s: not a command", kind, event or "-", user)
-            self._reply(origin, [self.core.notice_for(origin, "wecom.text_only")])
 
-    def _click(self, origin: Origin, message: dict[str, Any]) -> None:
-        key, task_id = str(message.get("EventKey") or ""), str(message.get("TaskId") or "")
-        if message.get("ResponseCode") and task_id:
-            self.codes.remember(task_id, origin.user, str(message["ResponseCode"]))
-        if not key:
-            self._reply(origin, [self.core.notice_for(origin, "slack.bad_action")])
-        elif key.startswith(PROMPT):  # a reason is needed: WeCom has no form, so say what to type
-            command = key.removeprefix(PROMPT)
-            self._reply(
-                origin, [self.core.notice_for(origin, "wecom.type_reason", command=command)]
-            )
-        else:
-            self._reply(origin, self.core.handle_action(origin, key))
+def handle(core: Core, message: dict[str, Any]) -> None:
+    """One decrypted callback, once however often WeCom retries it."""
+    try:
+        if core.first_time("wecom", _dedupe_key(message)):
+            dispatch(core, message)
+    except Exception:
+        log.exception("WeCom callback failed after the answer")
 
-    def _reply(self, origin: Origin, replies: list[Message]) -> None:
-        if replies:
-            self.core.reply_later(origin, "person", origin.user, replies)
+
+def dispatch(core: Core, message: dict[str, Any]) -> None:
+    user = str(message["FromUserName"])
+    origin = Origin("wecom", user)
+    kind, event = message.get("MsgType"), str(message.get("Event") or "")
+    if kind == "text":
+        _reply(core, origin, core.handle_text(origin, str(message.get("Content") or "")))
+    elif kind == "event" and event == "template_card_event":
+        _click(core, origin, message)
+    elif kind == "event" and event in QUIET_EVENTS:
+        return
+    else:
+        log.info("WeCom %s/%s from %s: not a command", kind, event or "-", user)
+        _reply(core, origin, [core.notice_for(origin, "wecom.text_only")])
+
+
+def _click(core: Core, origin: Origin, message: dict[str, Any]) -> None:
+    key, task_id = str(message.get("EventKey") or ""), str(message.get("TaskId") or "")
+    if message.get("ResponseCode") and task_id:
+        codes = ResponseCodes(core.db, core.clock)
+        codes.remember(task_id, origin.user, str(message["ResponseCode"]))
+    if not key:
+        _reply(core, origin, [core.notice_for(origin, "slack.bad_action")])
+    elif key.startswith(PROMPT):  # a reason is needed: WeCom has no form, so say what to type
+        command = key.removeprefix(PROMPT)
+        _reply(core, origin, [core.notice_for(origin, "wecom.type_reason", command=command)])
+    else:
+        _reply(core, origin, core.handle_action(origin, key))
+
+
+def _reply(core: Core, origin: Origin, replies: list[Message]) -> None:
+    if replies:
+        core.reply_later(origin, "person", origin.user, replies)
 
 
 def _dedupe_key(message: dict[str, Any]) -> str:

@@ -1,0 +1,131 @@
+"""Where the core's work runs: a few threads of this process, or worker processes of its own.
+
+Adapters hand the core a call, ``submit(fn, *args)``, which runs ``fn(core, *args)`` and returns
+a Future of its result. ``maintbot serve`` runs the core in worker processes, so that the
+serving process's event loop never competes for the GIL with command work and acknowledges at
+once; tests, the console and in-memory databases keep the core in threads. A call whose
+transaction queued a notice wakes the outbox courier when it returns.
+"""
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from bot.orgfile import load_org
+from bot.settings import Settings, configure_logging
+from handlers.clock import SystemClock
+from handlers.core import Core
+from handlers.i18n import I18n
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+START_TIMEOUT = 60.0  # seconds for the worker processes to import and open the database
+
+
+class CoreThreads:
+    """The core on ``workers`` threads of this process."""
+
+    def __init__(self, core: Core, workers: int) -> None:
+        self.core = core
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="core")
+
+    def submit(self, fn: Callable[..., Any], *args) -> Future:
+        return self._pool.submit(fn, self.core, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+class CoreProcesses:
+    """The core in ``workers`` processes of its own, each with its own database connections."""
+
+    def __init__(
+        self, settings: Settings, platforms: frozenset[str], workers: int, wake: Callable[[], None]
+    ) -> None:
+        self.workers = workers
+        self._settings, self._platforms, self._wake = settings, platforms, wake
+        self._lock = threading.Lock()
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        """A pool whose processes are all started and ready (a broken configuration shows now)."""
+        pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),  # never fork a threaded process
+            initializer=_open_core,
+            initargs=(self._settings, self._platforms),
+        )
+        for ready in [pool.submit(_ready) for _ in range(self.workers)]:
+            ready.result(timeout=START_TIMEOUT)
+        return pool
+
+    def submit(self, fn: Callable[..., Any], *args) -> Future:
+        outer: Future = Future()
+        pool = self._pool
+        try:
+            inner = pool.submit(_call, fn, args)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start afresh
+            inner = self._restart(pool).submit(_call, fn, args)
+        inner.add_done_callback(lambda done: self._settle(done, outer))
+        return outer
+
+    def _restart(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is broken:
+                log.error("a core worker process died; starting the workers again")
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start()
+            return self._pool
+
+    def _settle(self, done: Future, outer: Future) -> None:
+        try:
+            result, queued = done.result()
+        except BaseException as exc:
+            outer.set_exception(exc)
+            return
+        if queued:
+            self._wake()
+        outer.set_result(result)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+# --- in the worker processes ----------------------------------------------------------------
+
+_core: Core | None = None
+_queued = False  # whether the current call's transactions queued a notice
+
+
+def _open_core(settings: Settings, platforms: frozenset[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    configure_logging(settings.log_level)
+    global _core
+    db = Database(settings.database_url)  # migrated by the serving process
+    db.after_commit_adding(OutboxMessage, _mark_queued)
+    clock, i18n = SystemClock(), I18n(settings.tz, settings.locale)
+    _core = Core(db, clock, i18n, load_org(settings.config), platforms)
+    log.info("core worker process %d ready", os.getpid())
+
+
+def _mark_queued() -> None:
+    global _queued
+    _queued = True
+
+
+def _ready() -> bool:
+    return _core is not None
+
+
+def _call(fn: Callable[..., Any], args: tuple) -> tuple[Any, bool]:
+    global _queued
+    _queued = False
+    return fn(_core, *args), _queued
