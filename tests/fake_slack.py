@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 from tests.local_server import LocalServer
 
 TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-1-A0MAINT01-test"  # app-level: apps.connections.open (Socket Mode) only
 TEAM_ID, TEAM_NAME, TEAM_DOMAIN = "T0MAINT01", "Maint Test", "maint-test"
 APP_ID, BOT_ID, BOT_USER_ID, BOT_NAME = "A0MAINT01", "B0MAINT01", "U0MAINTBOT", "maintbot"
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
@@ -96,6 +97,7 @@ class FakeSlack(LocalServer):
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
+        self.socket_url: str | None = None  # what apps.connections.open hands out, when set
         self._cond = threading.Condition(threading.RLock())
         super().__init__()
         self._users: dict[str, dict] = {}
@@ -264,8 +266,10 @@ class FakeSlack(LocalServer):
         try:
             if token is None:
                 raise SlackError("not_authed")
-            if token != self.token:
-                raise SlackError("invalid_auth")
+            app_level = method == "apps.connections.open"
+            if token != (APP_TOKEN if app_level else self.token):
+                known = token in (APP_TOKEN, self.token)
+                raise SlackError("not_allowed_token_type" if known else "invalid_auth")
             if error:
                 raise SlackError(error)
             for key in ("channel", "channel_id"):
@@ -345,6 +349,11 @@ class FakeSlack(LocalServer):
         return {"view": copy.deepcopy(stored)}
 
     # ---- Web API methods: _m_<method with dots as underscores>(args) -> extra response fields
+    def _m_apps_connections_open(self, a: dict) -> dict:
+        if self.socket_url is None:
+            raise SlackError("internal_error")
+        return {"url": self.socket_url}
+
     def _m_auth_test(self, a: dict) -> dict:
         return {
             "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": TEAM_NAME, "user": BOT_NAME,
