@@ -145,7 +145,7 @@ def build(
     def report(item, reason: str) -> None:
         # Not reported: a failing report (no loop), and an expired reply hook (response URLs
         # live 30 minutes; nothing for an admin to fix, and the URL itself is a credential).
-        if item.subject != DELIVERY_SUBJECT and item.target_kind != "response":
+        if item.subject != DELIVERY_SUBJECT and item.target_kind not in ("response", "replace"):
             core.report_failure(item.platform, item.target, reason)
 
     pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="send")

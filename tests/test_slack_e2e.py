@@ -380,6 +380,23 @@ def test_a_button_of_an_old_card_is_refused_politely(bot, fake):
     assert len(bot.audit(ref, "visit.approve")) == 1
 
 
+def test_a_click_on_an_ephemeral_card_replaces_it_with_the_answer(bot, fake):
+    ref = new_visit(bot)
+    shown = bot.command(f"visit show {ref}", BOB).json  # only Bob sees this copy of the card
+    [actions] = [b for b in shown["blocks"] if b["type"] == "actions"]
+    [approve] = [e for e in actions["elements"] if e["action_id"] == "visit.approve"]
+    hook = f"ephemeral-{ref}"
+    click = sr.block_actions(
+        BOB, "visit.approve", approve["value"], channel_id="CMAINT", message_ts="1700000000.000100",
+        block_id=actions["block_id"], is_ephemeral=True, response_url=fake.response_url(hook),
+    )  # fmt: skip
+    assert bot.post(click).status == 200
+    [answer] = fake.wait_for(f"hooks/{hook}")
+    assert answer.args["replace_original"] is True  # no stale Approve button stays behind
+    assert "reviewed and passed to a supervisor" in answer.args["text"]
+    bot.wait_state(ref, "reviewed")
+
+
 # ---- events: mentions, DMs, App Home
 
 

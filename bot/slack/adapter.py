@@ -219,14 +219,16 @@ class SlackAdapter:
 
     def _deliver(self, origin: Origin, target_kind: str, target: str, messages: list[Message]):
         if messages and target:
-            self._run(Core.reply_later, origin, target_kind, target, messages)
+            self._run(_reply, origin, target_kind, target, messages)
 
     # --- buttons and modals ------------------------------------------------------------------
 
     def on_action(self, ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         origin = Origin("slack", body.get("user", {}).get("id"), _channel_of(body))
-        late = ("response", f"{origin.channel or ''} {body.get('response_url', '')}")
+        # a card that only the clicker sees is replaced by the answer, so no stale buttons stay
+        kind = "replace" if (body.get("container") or {}).get("is_ephemeral") else "response"
+        late = (kind, f"{origin.channel or ''} {body.get('response_url', '')}")
         try:
             value = json.loads(action.get("value") or "")
             command, prompt = value["c"], value.get("p")
@@ -363,8 +365,16 @@ def _event(core: Core, event_id: str | None, event: dict[str, Any]) -> None:
         core.reply_later(origin, "thread", thread, replies)
 
 
+def _reply(core: Core, origin: Origin, target_kind: str, target: str, messages: list[Message]):
+    if target_kind == "replace":  # the first answer takes the clicked message's place
+        core.reply_later(origin, target_kind, target, messages[:1])
+        target_kind, messages = "response", messages[1:]
+    if messages:
+        core.reply_later(origin, target_kind, target, messages)
+
+
 def _notice(core: Core, origin: Origin, late: tuple[str, str], key: str) -> None:
-    core.reply_later(origin, *late, [core.notice_for(origin, key)])
+    _reply(core, origin, *late, [core.notice_for(origin, key)])
 
 
 def _channel_of(body: dict[str, Any]) -> str | None:

@@ -2,7 +2,8 @@
 
 Targets: ``person`` (a Slack user id; the DM is opened with conversations.open), ``channel``
 (a channel id), ``thread`` (``channel:ts``), ``response`` (``channel response_url``: the
-interaction's own reply hook, ephemeral). An update rewrites ``channel:ts`` with chat.update.
+interaction's own reply hook, ephemeral), ``replace`` (the same, replacing the ephemeral message
+that was clicked). An update rewrites ``channel:ts`` with chat.update.
 """
 
 import json
@@ -42,10 +43,10 @@ class SlackSender:
 
     def _send(self, item: Outgoing) -> str | None:
         message = item.message
-        if item.target_kind == "response":
+        if item.target_kind in ("response", "replace"):
             channel, _, url = item.target.partition(" ")
             if not isinstance(message, File):
-                return self._respond(url, message)
+                return self._respond(url, message, replace=item.target_kind == "replace")
             return self._upload(channel, message)
         channel, thread_ts = self._channel(item)
         if isinstance(message, File):
@@ -87,10 +88,10 @@ class SlackSender:
         uploaded = answer.get("files") or [answer.get("file") or {}]
         return f"file:{uploaded[0].get('id', '')}"
 
-    def _respond(self, url: str, message) -> str | None:
+    def _respond(self, url: str, message, *, replace: bool = False) -> str | None:
         body = {
             "response_type": "ephemeral",
-            "replace_original": False,
+            "replace_original": replace,
             "text": fallback(message),
             "blocks": blocks(message),
         }
