@@ -1,6 +1,8 @@
 """The one entry point every adapter calls: typed text or a card action in, replies out."""
 
 import logging
+import os
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +25,7 @@ from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
 
+SWEEPER = f"scheduler:{os.getpid()}@{socket.gethostname()}"[:64]  # an audit platform_user
 # Notices about failed deliveries carry this subject, so a failing report is never reported.
 DELIVERY_SUBJECT = "delivery"
 
@@ -44,9 +47,12 @@ class Core:
             people.seed(self.context(session, SYSTEM, Origin("system", "org-file")), self.org)
 
     def sweep_deadlines(self, limit: int = 200) -> int:
-        """Fire every deadline that is due (including those missed while the bot was down)."""
+        """Fire every deadline that is due (including those missed while the bot was down).
+
+        The audit names the sweeping process (host:pid), so that a deadline fired by one of
+        several bot processes can be traced to it."""
         with self.db.unit_of_work() as session:
-            ctx = self.context(session, SYSTEM, Origin("system", "scheduler"))
+            ctx = self.context(session, SYSTEM, Origin("system", SWEEPER))
             return deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, limit))
 
     def refresh_countdowns(self, platforms: tuple[str, ...] = ("slack",)) -> int:
