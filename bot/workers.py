@@ -56,12 +56,17 @@ class CoreProcesses:
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        """A pool whose processes are all started and ready (a broken configuration shows now)."""
+        """A pool whose processes are all started and ready (a broken configuration shows now).
+
+        The pool starts a process for each call that finds none idle, so ``workers`` calls that
+        wait for one another at a barrier start them all."""
+        context = multiprocessing.get_context("spawn")  # never fork a threaded process
+        everyone = context.Barrier(self.workers)
         pool = ProcessPoolExecutor(
             self.workers,
-            mp_context=multiprocessing.get_context("spawn"),  # never fork a threaded process
+            mp_context=context,
             initializer=_open_core,
-            initargs=(self._settings, self._platforms),
+            initargs=(self._settings, self._platforms, everyone),
         )
         for ready in [pool.submit(_ready) for _ in range(self.workers)]:
             ready.result(timeout=START_TIMEOUT)
@@ -102,13 +107,15 @@ class CoreProcesses:
 # --- in the worker processes ----------------------------------------------------------------
 
 _core: Core | None = None
+_everyone = None  # the start-up barrier of this process's pool
 _queued = False  # whether the current call's transactions queued a notice
 
 
-def _open_core(settings: Settings, platforms: frozenset[str]) -> None:
+def _open_core(settings: Settings, platforms: frozenset[str], everyone) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     configure_logging(settings.log_level)
-    global _core
+    global _core, _everyone
+    _everyone = everyone
     db = Database(settings.database_url)  # migrated by the serving process
     db.after_commit_adding(OutboxMessage, _mark_queued)
     clock, i18n = SystemClock(), I18n(settings.tz, settings.locale)
@@ -121,8 +128,9 @@ def _mark_queued() -> None:
     _queued = True
 
 
-def _ready() -> bool:
-    return _core is not None
+def _ready() -> int:
+    _everyone.wait(START_TIMEOUT)
+    return os.getpid()
 
 
 def _call(fn: Callable[..., Any], args: tuple) -> tuple[Any, bool]:
