@@ -34,6 +34,7 @@ class Text:
     tone: Tone = "info"
     kind: Literal["text"] = "text"
     field: str | None = None  # the form field an error is about, for inline errors
+    mentions: tuple[str, ...] = ()  # platform user ids to @-mention (set per platform by notify)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def to_dict(message: Message) -> dict[str, Any]:
 def from_dict(data: dict[str, Any]) -> Message:
     kind = data.get("kind")
     if kind == "text":
-        return Text(**data)
+        return Text(**{**data, "mentions": tuple(data.get("mentions", ()))})
     if kind == "file":
         return File(**data)
     if kind == "card":

@@ -5,13 +5,14 @@ on the first active platform where they have an id; a channel kind goes to every
 platform that has an address for it.
 """
 
+import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 
 from handlers.context import Context
-from handlers.messages import Message, to_dict
+from handlers.messages import Message, Text, to_dict
 from storage.models import OutboxMessage, Person, RoleGrant
 
 log = logging.getLogger(__name__)
@@ -102,8 +103,16 @@ def role(
     return sum(person(ctx, p, build, subject) for p in people if p.id not in skip)
 
 
-def channel(ctx: Context, kind: str, build: Builder, subject: str | None = None) -> int:
-    """Queue a notice to the channel configured for ``kind`` on each active platform."""
+def channel(
+    ctx: Context,
+    kind: str,
+    build: Builder,
+    subject: str | None = None,
+    *,
+    mention: Sequence[Person] = (),
+) -> int:
+    """Queue a notice to the channel configured for ``kind`` on each active platform, a text
+    @-mentioning ``mention`` where they have an id on that platform."""
     route = ctx.org.channels.get(kind)
     addresses = {
         "console": f"#{kind}",
@@ -114,13 +123,17 @@ def channel(ctx: Context, kind: str, build: Builder, subject: str | None = None)
     count = 0
     for platform in PLATFORM_ORDER:
         if platform in ctx.platforms and addresses[platform]:
+            message = build(locale)
+            ids = tuple(a for p in mention if (a := _person_address(p, platform)))
+            if ids and isinstance(message, Text) and platform != "console":
+                message = dataclasses.replace(message, mentions=ids)
             _enqueue(
                 ctx,
                 platform=platform,
                 target_kind="channel",
                 target=addresses[platform],
                 locale=locale,
-                message=build(locale),
+                message=message,
                 subject=subject,
                 person_id=None,
             )

@@ -79,6 +79,10 @@ def test_two_served_processes_fire_each_escalation_once(backend, org_file, tmp_p
             dms = [r for r in bot.outbox(target="UERIN") if "fault ack F-" in str(r.payload)]
             assert len(dms) == FAULTS
             assert {r.status for r in dms} == {"sent"}
+            # and is @-mentioned once per fault in the faults channel
+            channel = fake.calls("chat.postMessage")
+            at_erin = [c for c in channel if "<@UERIN>" in c.args.get("text", "")]
+            assert len(at_erin) == FAULTS and {c.args["channel"] for c in at_erin} == {"CFAULTS"}
         finally:
             db.dispose()
 

@@ -18,7 +18,7 @@ def org_faults(org_data):
     data = {**org_data, "people": [dict(p) for p in org_data["people"]]}
     for person in data["people"]:
         if person["handle"] == "erin":
-            person["roles"] = ["engineer", "oncall"]
+            person.update(roles=["engineer", "oncall"], slack="UERIN")
     data["channels"] = {**org_data.get("channels", {}), "faults": {"slack": "CFAULTS"}}
     return data
 
@@ -142,6 +142,26 @@ def test_escalation_repeats_then_climbs_level_by_level_until_acknowledged(fchat,
     assert levels == [1, 1, 1, 2, 3]
     tick(fchat, clock, 60)  # the last level does not repeat for ever
     assert len([a for a in fchat.audit() if a.action == "fault.escalate"]) == 5
+
+
+def test_an_escalation_in_slack_mentions_the_people_it_pings(fchat, clock):
+    from bot.slack.blocks import blocks
+    from handlers.core import Core
+    from handlers.messages import from_dict
+
+    core = fchat.core
+    slack = Chat(Core(core.db, clock, core.i18n, core.org, frozenset({"slack"})), clock)
+    ref = declare(slack, "1 Core switch down")
+    tick(slack, clock, 10)
+    [message] = [
+        m
+        for m in (from_dict(r.payload) for r in slack.outbox(target="CFAULTS"))
+        if m.kind == "text" and f"fault ack {ref}" in m.text
+    ]
+    assert message.mentions == ("UERIN",)  # Erin is on call, and in Slack
+    assert blocks(message)[0]["text"]["text"].startswith(":x: <@UERIN> ")
+    [dm] = [from_dict(r.payload) for r in slack.outbox(target="UERIN")]
+    assert f"fault ack {ref}" in dm.text and dm.mentions == ()  # a DM needs no mention
 
 
 def test_ack_stops_the_escalation_and_freezes_the_response_clock(fchat, clock):

@@ -31,11 +31,16 @@ def escape(text: str) -> str:
 def fallback(message: Message) -> str:
     """The plain text Slack shows in notifications and where blocks cannot be shown."""
     if isinstance(message, Text):
-        return cut(message.text, 3000)
+        return cut(_at(message) + message.text, 3000)
     if isinstance(message, File):
         return message.caption or message.name
     state = f" [{message.state_label}]" if message.state_label else ""
     return cut(message.title + state, 3000)
+
+
+def _at(message: Text) -> str:
+    """Slack's @-mentions of the message's people (they are notified)."""
+    return "".join(f"<@{user}> " for user in message.mentions)
 
 
 def action_value(command: str, prompt: str | None) -> str:
@@ -44,7 +49,7 @@ def action_value(command: str, prompt: str | None) -> str:
 
 def blocks(message: Message) -> list[dict[str, Any]]:
     if isinstance(message, Text):
-        text = TONE_EMOJI[message.tone] + escape(message.text)
+        text = TONE_EMOJI[message.tone] + _at(message) + escape(message.text)
         return [{"type": "section", "text": {"type": "mrkdwn", "text": cut(text, SECTION)}}]
     if isinstance(message, File):
         return [{"type": "section", "text": {"type": "mrkdwn", "text": escape(fallback(message))}}]

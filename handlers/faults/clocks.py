@@ -183,7 +183,7 @@ def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:
 
     for person in people:
         notify.person(ctx, person, ping, subject)
-    notify.channel(ctx, "faults", ping, subject)
+    notify.channel(ctx, "faults", ping, subject, mention=people)
     fault.escalation_level = level + 1
     audit.record(
         ctx,
