@@ -1,12 +1,14 @@
 """Fault escalation benchmark (issue 5): open faults whose response deadlines fall due over a
-window, checked by the real background runtime, escalating to a fake Slack in real time.
+window, checked by a real ``maintbot serve``, escalating to a fake Slack in real time.
 
     .venv/bin/python benchmarks/fault_escalation.py                          # 10,000 in 10 min
     .venv/bin/python benchmarks/fault_escalation.py --faults 2000 --window 120   # same rate
 
-For each escalation it reports the lateness from the deadline to its outbox row and to the fake
-API (the DM to the on-call engineer), p50/p99; and, first, the CPU the checking costs while
-nothing is due (with every fault open), next to the floor: the same process doing nothing.
+The bot runs as in production, in its own processes (the serving one runs the sweeps and the
+outbox courier); the fake Slack runs in this process, as Slack runs on other machines. For each
+escalation it reports the lateness from the deadline to its outbox row and to the fake API (the
+DM to the on-call engineer), p50/p99; and, first, the CPU the bot's processes use while nothing
+is due with every fault open, next to the floor: the same processes idle with no fault at all.
 Runs from a checkout (it uses tests/fake_slack.py); SQLite by default, --database URL for another.
 """
 
@@ -24,31 +26,29 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
-from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from benchmarks.slack_ack import pct, say  # noqa: E402
-from bot import runtime  # noqa: E402
-from bot.settings import Settings, configure_logging  # noqa: E402
-from bot.slack.sender import SlackSender  # noqa: E402
+from benchmarks.slack_ack import Server, SetupError, free_port, pct, say  # noqa: E402
 from handlers.faults import clocks  # noqa: E402
-from handlers.orgconfig import OrgConfig  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Deadline, Fault, OutboxMessage, Person  # noqa: E402
 from tests.fake_slack import FakeSlack, dm_channel_id  # noqa: E402
 
 ONCALL = "UCAROL"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def organisation() -> OrgConfig:
+def organisation(path: Path) -> Path:
+    """The test organisation, Carol on call, one escalation level (one DM per fault)."""
     data = yaml.safe_load((ROOT / "tests" / "org.yaml").read_text("utf-8"))
     for person in data["people"]:
         if person["handle"] == "carol":
             person["roles"] = ["supervisor", "oncall"]
     data["channels"]["faults"] = {"slack": "CFAULTS"}
     data["faults"] = {"escalation": [{"notify": ["oncall"]}]}  # one ping each, to measure
-    return OrgConfig.model_validate(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return path
 
 
 def seed(db: Database, count: int, first_due: datetime, window: float) -> None:
@@ -90,11 +90,40 @@ def seed(db: Database, count: int, first_due: datetime, window: float) -> None:
             session.execute(insert(Deadline), deadlines[start : start + 1000])
 
 
-def cpu_share(seconds: float) -> float:
-    """This process's CPU over ``seconds`` of wall time, as a share of one core."""
-    cpu0, wall0 = time.process_time(), time.monotonic()
+def _family(pid: int) -> list[int]:
+    """``pid`` and its descendants (the serving process, its core workers and helpers)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    family, todo = [], [pid]
+    while todo:
+        family.append(current := todo.pop())
+        todo += parents.get(current, [])
+    return family
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def cpu_share(pid: int, seconds: float) -> float:
+    """The CPU of ``pid``'s process family over ``seconds`` of wall time, in cores."""
+    family = _family(pid)
+    cpu0, wall0 = _cpu_seconds(family), time.monotonic()
     time.sleep(seconds)
-    return (time.process_time() - cpu0) / (time.monotonic() - wall0)
+    return (_cpu_seconds(family) - cpu0) / (time.monotonic() - wall0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,35 +131,46 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--faults", type=int, default=10_000)
     p.add_argument("--window", type=float, default=600.0, help="seconds the deadlines span")
     p.add_argument("--idle", type=float, default=20.0, help="seconds of idle CPU measurement")
-    p.add_argument("--tick", type=float, default=0.5, help="the runtime's sweep interval")
-    p.add_argument("--database", help="SQLAlchemy URL (default: a fresh SQLite file)")
+    p.add_argument("--database", help="SQLAlchemy URL, migrated (default: a fresh SQLite file)")
     a = p.parse_args(argv)
-    configure_logging("WARNING")
     workdir = Path(tempfile.mkdtemp(prefix="maintbot-fault-bench-"))
     url = a.database or f"sqlite:///{workdir / 'bench.sqlite3'}"
     say(
         f"fault_escalation benchmark: {os.cpu_count()} cores, {a.faults} faults due over "
-        f"{a.window:.0f} s ({a.faults / a.window:.1f}/s), sweep every {a.tick} s, {url}"
+        f"{a.window:.0f} s ({a.faults / a.window:.1f}/s), `maintbot serve` on {url}"
     )
-    floor = cpu_share(min(a.idle, 5.0))
     db = Database(url)
     migrate.upgrade(db.engine)
+    exe = Path(sys.executable).with_name("maintbot")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
     with FakeSlack() as fake:
-        client = WebClient(token=fake.token, base_url=fake.base_url, timeout=10)
-        settings = Settings(database_url=url, locale="en")
-        rt = runtime.build(
-            settings, senders={"slack": SlackSender(client)}, org=organisation(), db=db
-        )
-        lead = a.idle + 5.0  # nothing falls due while the idle CPU is measured
-        first_due = datetime.now(UTC) + timedelta(seconds=lead)
-        started_wall, started_mono = datetime.now(UTC), time.monotonic()
-        seed(db, a.faults, first_due, a.window)
-        rt.start_background(a.tick)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAINTBOT_", "SLACK_"))}
+        env |= {
+            "SLACK_BOT_TOKEN": fake.token,
+            "SLACK_SIGNING_SECRET": "fault-bench",
+            "SLACK_API_URL": fake.base_url,
+            "MAINTBOT_CONFIG": str(organisation(workdir / "org.yaml")),
+            "MAINTBOT_DATABASE_URL": url,
+            "MAINTBOT_LOG_LEVEL": "WARNING",
+            "MAINTBOT_LOCALE": "en",
+        }
+        server = Server("maintbot", [*cmd, "serve", "--port", str(free_port())], workdir, env)
         try:
-            idle = cpu_share(a.idle)
+            server.start(timeout=60)
+        except SetupError as err:
+            say(str(err))
+            return 1
+        try:
+            floor = cpu_share(server.proc.pid, min(a.idle, 10.0))
+            lead = a.idle + 5.0  # nothing falls due while the idle CPU is measured
+            first_due = datetime.now(UTC) + timedelta(seconds=lead)
+            started_wall, started_mono = datetime.now(UTC), time.monotonic()
+            seed(db, a.faults, first_due, a.window)
+            idle = cpu_share(server.proc.pid, a.idle)
             say(
                 f"  idle checking, {a.faults} faults open: {idle * 100:.2f}% of a core "
-                f"(the floor, an idle process: {floor * 100:.2f}%)"
+                f"(the floor, the same processes with no fault: {floor * 100:.2f}%; "
+                f"{idle / floor if floor else float('inf'):.1f}x)"
             )
             deadline = time.monotonic() + lead + a.window + 120
             dm = dm_channel_id(ONCALL)
@@ -147,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 ).all()
         finally:
-            rt.stop()
+            server.stop()
+            db.dispose()
+        errors = server.log_count(" ERROR ")
 
         def mono(due: datetime) -> float:
             return started_mono + (due - started_wall).total_seconds()
@@ -158,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         to_api = sorted(
             c.at - mono(dues[int(c.args["text"].split()[1].split("-")[1])]) for c in sent if c.ok
         )
+    if not to_api:
+        say(f"  no escalation reached the fake API; the bot's log:\n{server.tail()}")
+        return 1
     say(
         f"  lateness to the outbox: p50 {pct(to_outbox, 50) * 1e3:.0f} ms, "
         f"p99 {pct(to_outbox, 99) * 1e3:.0f} ms, max {to_outbox[-1] * 1e3:.0f} ms "
@@ -166,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     say(
         f"  lateness to the fake API: p50 {pct(to_api, 50) * 1e3:.0f} ms, "
         f"p99 {pct(to_api, 99) * 1e3:.0f} ms, max {to_api[-1] * 1e3:.0f} ms "
-        f"({len(to_api)} of {a.faults})"
+        f"({len(to_api)} of {a.faults}); the bot logged {errors} ERROR lines"
     )
     say("targets (issue 5):")
     p99 = pct(to_api, 99)
