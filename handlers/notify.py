@@ -110,9 +110,10 @@ def channel(
     subject: str | None = None,
     *,
     mention: Sequence[Person] = (),
+    only: Sequence[str] = (),
 ) -> int:
-    """Queue a notice to the channel configured for ``kind`` on each active platform, a text
-    @-mentioning ``mention`` where they have an id on that platform."""
+    """Queue a notice to the channel configured for ``kind`` on each active platform (or on
+    those of ``only``), a text @-mentioning ``mention`` where they have an id there."""
     route = ctx.org.channels.get(kind)
     addresses = {
         "console": f"#{kind}",
@@ -122,7 +123,11 @@ def channel(
     locale = ctx.i18n.default_locale
     count = 0
     for platform in PLATFORM_ORDER:
-        if platform in ctx.platforms and addresses[platform]:
+        if (
+            platform in ctx.platforms
+            and addresses[platform]
+            and platform in (only or PLATFORM_ORDER)
+        ):
             message = build(locale)
             ids = tuple(a for p in mention if (a := _person_address(p, platform)))
             if ids and isinstance(message, Text) and platform != "console":

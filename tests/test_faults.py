@@ -122,7 +122,7 @@ def test_thresholds_repaint_the_card_and_the_due_one_escalates(fchat, clock):
     assert "(2 min left)" in channel_cards()[-1]
     assert pings(fchat, "erin", ref) == []
     tick(fchat, clock, 2)  # due: the on-call level is pinged, by DM and in the channel
-    assert "OVERDUE by 0 min" in channel_cards()[-2]
+    assert "Response: due now (10:10)" in channel_cards()[-2]
     assert len(pings(fchat, "erin", ref)) == 1
     assert any("Escalation level 1" in n for n in channel_cards())
 
@@ -162,6 +162,31 @@ def test_an_escalation_in_slack_mentions_the_people_it_pings(fchat, clock):
     assert blocks(message)[0]["text"]["text"].startswith(":x: <@UERIN> ")
     [dm] = [from_dict(r.payload) for r in slack.outbox(target="UERIN")]
     assert f"fault ack {ref}" in dm.text and dm.mentions == ()  # a DM needs no mention
+
+
+def test_wecom_gets_a_short_notice_at_each_threshold_where_slack_gets_the_card_again(
+    fchat, clock, org_faults
+):
+    from handlers.core import Core
+    from handlers.messages import from_dict
+    from handlers.orgconfig import OrgConfig
+
+    data = {**org_faults, "channels": {**org_faults["channels"]}}
+    data["channels"]["faults"] = {"slack": "CFAULTS", "wecom_chat": "wrfaults"}
+    org, core = OrgConfig.model_validate(data), fchat.core
+    both = Chat(Core(core.db, clock, core.i18n, org, frozenset({"slack", "wecom"})), clock)
+    ref = declare(both, "1 Core switch down")
+    for minutes in (5, 3, 2):  # 50%, 80% and 100% of the 10-minute response window
+        tick(both, clock, minutes)
+    wecom = [(r.replaces_id, from_dict(r.payload)) for r in both.outbox(target="wrfaults")]
+    assert [m.kind for _, m in wecom] == ["card", "text", "text", "text", "text"]
+    assert all(replaces is None for replaces, _ in wecom)  # never a rewritten card
+    half, near, due, ping = (m.text for _, m in wecom[1:])
+    assert "Response: due" in half and "(5 min left)" in half and f"fault refresh {ref}" in half
+    assert "(2 min left)" in near and "Response: due now (" in due
+    assert f"fault ack {ref}" in ping  # the escalation itself
+    slack = [r for r in both.outbox(target="CFAULTS") if r.kind == "card"]
+    assert len(slack) == 4 and all(r.replaces_id == slack[0].id for r in slack[1:])
 
 
 def test_ack_stops_the_escalation_and_freezes_the_response_clock(fchat, clock):

@@ -20,7 +20,8 @@ def _minutes(delta) -> int:
 
 
 def clock(i18n: I18n, locale: str, due: datetime | None, done: datetime | None, start, now):
-    """ "due 10:20 (8 min left)", "overdue by 3 min", or "met: 6 min (target 10)"."""
+    """ "due 10:20 (8 min left)", "due now (10:20)", "overdue by 3 min", or "met: 6 min
+    (target 10)"."""
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
     if due is None:
         return t("fault.no_target")
@@ -28,9 +29,11 @@ def clock(i18n: I18n, locale: str, due: datetime | None, done: datetime | None, 
     if done is not None:
         key = "fault.clock_met" if done <= due else "fault.clock_missed"
         return t(key, took=_minutes(done - start), target=target)
+    at = i18n.local(due).strftime("%H:%M")
     if now < due:
-        return t("fault.clock_left", at=i18n.local(due).strftime("%H:%M"), left=_minutes(due - now))
-    return t("fault.clock_overdue", late=_minutes(now - due))
+        return t("fault.clock_left", at=at, left=_minutes(due - now))
+    late = _minutes(now - due)
+    return t("fault.clock_overdue", late=late) if late else t("fault.clock_due", at=at)
 
 
 def actions(i18n: I18n, locale: str, fault: Fault) -> list[Action]:

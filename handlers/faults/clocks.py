@@ -15,7 +15,7 @@ from sqlalchemy import select
 from handlers import audit, deadlines, notify, oncall
 from handlers.context import Context
 from handlers.faults import states as s
-from handlers.faults.cards import fault_card
+from handlers.faults.cards import clock, fault_card
 from handlers.messages import Text
 from handlers.refs import parse_ref, ref
 from storage.models import Deadline, Fault, OutboxMessage, Person, RoleGrant
@@ -23,6 +23,8 @@ from storage.models import Deadline, Fault, OutboxMessage, Person, RoleGrant
 RESPOND, RESOLVE, ESCALATE = "fault.respond", "fault.resolve", "fault.escalate"
 KINDS = (RESPOND, RESOLVE, ESCALATE)
 RESPOND_MARKS, RESOLVE_MARKS = (50, 80, 100), (50, 80, 100)
+# where a card is rewritten in place whenever needed (the console shows it again)
+EDITABLE = ("slack", "console")
 
 
 def _at(start: datetime, due: datetime, mark: int) -> datetime:
@@ -67,6 +69,26 @@ def show(ctx: Context, fault: Fault, *, only: tuple[str, ...] = ()) -> None:
     )
 
 
+def threshold(ctx: Context, fault: Fault, kind: str) -> None:
+    """A clock passed a mark: the card is repainted where a card can be edited at will, and
+    elsewhere (WeCom rewrites a card only once per click) the channel gets a short notice."""
+    show(ctx, fault, only=EDITABLE)
+    others = tuple(p for p in ctx.platforms if p not in EDITABLE)
+    if not others:
+        return
+    subject = ref("fault", fault.id)
+    due = fault.respond_due_at if kind == RESPOND else fault.resolve_due_at
+
+    def build(locale):
+        t = lambda key, **kw: ctx.i18n.t(locale, key, **kw)  # noqa: E731
+        left = clock(ctx.i18n, locale, due, None, fault.declared_at, ctx.now())
+        which = t("field.respond" if kind == RESPOND else "field.resolve")
+        text = t("fault.threshold", ref=subject, title=fault.title, which=which, clock=left)
+        return Text(text, tone="danger" if ctx.now() >= due else "warning")
+
+    notify.channel(ctx, "faults", build, subject, only=others)
+
+
 def repaint_countdowns(ctx: Context, platforms: tuple[str, ...]) -> int:
     """Repaint the cards shown on ``platforms`` of every fault whose clocks run (each minute)."""
     shown = ctx.session.scalars(
@@ -97,7 +119,7 @@ def fire_respond(ctx: Context, row: Deadline) -> None:
     fault = _load(ctx, row)
     if fault is None or fault.state != s.DECLARED:
         return
-    show(ctx, fault)
+    threshold(ctx, fault, RESPOND)
     if row.payload["mark"] == 100:
         escalate(ctx, fault, level=0, round_=0)
 
@@ -107,7 +129,7 @@ def fire_resolve(ctx: Context, row: Deadline) -> None:
     fault = _load(ctx, row)
     if fault is None or fault.state not in s.OPEN:
         return
-    show(ctx, fault)
+    threshold(ctx, fault, RESOLVE)
     mark = row.payload["mark"]
     if mark >= 80:
         key = "fault.resolve_near" if mark < 100 else "fault.resolve_overdue"
