@@ -55,11 +55,14 @@ class Core:
             ctx = self.context(session, SYSTEM, Origin("system", SWEEPER))
             return deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, limit))
 
-    def refresh_countdowns(self, platforms: tuple[str, ...] = ("slack",)) -> int:
-        """Repaint the countdown on open faults' cards where a card can be edited at will."""
+    def refresh_countdowns(
+        self, platforms: tuple[str, ...] = ("slack",), limit: int = faults.clocks.REPAINTS_PER_ROUND
+    ) -> int:
+        """Repaint the countdown on open faults' cards where a card can be edited at will (a
+        round of at most ``limit``, the least recently painted first)."""
         with self.db.unit_of_work() as session:
             ctx = self.context(session, SYSTEM, Origin("system", "scheduler"))
-            return faults.clocks.repaint_countdowns(ctx, platforms)
+            return faults.clocks.repaint_countdowns(ctx, platforms, limit)
 
     def handle_text(
         self, origin: Origin, text: str, options: dict[str, str] | None = None

@@ -252,6 +252,18 @@ def test_countdowns_are_repainted_each_minute_only_where_cards_are_edited_at_wil
     assert len(fchat.outbox()) == shown + 1
 
 
+def test_with_many_open_faults_the_countdown_cards_take_turns(fchat, clock):
+    refs = [declare(fchat, f"2 Array {n} degraded") for n in range(5)]
+    for minute in range(1, 4):
+        clock.advance(timedelta(minutes=1))
+        shown = len(fchat.outbox())
+        assert fchat.core.refresh_countdowns(("console",), limit=2) == 2
+        painted = list(dict.fromkeys(r.subject for r in fchat.outbox()[shown:]))
+        # the least recently painted go first: declared order, then round and round
+        expected = [refs[(2 * (minute - 1) + i) % 5] for i in range(2)]
+        assert painted == expected, (minute, painted)
+
+
 def test_refresh_repaints_the_card_on_demand(fchat, clock):
     ref = declare(fchat, "3 Temperature alarm")
     clock.advance(timedelta(minutes=7))

@@ -10,7 +10,7 @@ in it is skipped at once, and the admins are told.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from handlers import audit, deadlines, notify, oncall
 from handlers.context import Context
@@ -25,6 +25,7 @@ KINDS = (RESPOND, RESOLVE, ESCALATE)
 RESPOND_MARKS, RESOLVE_MARKS = (50, 80, 100), (50, 80, 100)
 # where a card is rewritten in place whenever needed (the console shows it again)
 EDITABLE = ("slack", "console")
+REPAINTS_PER_ROUND = 40  # countdown repaints a minute, under Slack's chat.update limit (Tier 3)
 
 
 def _at(start: datetime, due: datetime, mark: int) -> datetime:
@@ -89,25 +90,29 @@ def threshold(ctx: Context, fault: Fault, kind: str) -> None:
     notify.channel(ctx, "faults", build, subject, only=others)
 
 
-def repaint_countdowns(ctx: Context, platforms: tuple[str, ...]) -> int:
-    """Repaint the cards shown on ``platforms`` of every fault whose clocks run (each minute)."""
-    shown = ctx.session.scalars(
-        select(OutboxMessage.subject)
+def repaint_countdowns(
+    ctx: Context, platforms: tuple[str, ...], limit: int = REPAINTS_PER_ROUND
+) -> int:
+    """Repaint the cards shown on ``platforms`` of open faults (a round each minute): the least
+    recently painted first, at most ``limit`` — Slack allows chat.update about 50 times a
+    minute, so with more open faults than that the cards take turns."""
+    painted = (
+        select(OutboxMessage.subject, func.max(OutboxMessage.id).label("last"))
         .where(
             OutboxMessage.platform.in_(platforms),
             OutboxMessage.kind == "card",
-            OutboxMessage.replaces_id.is_(None),
             OutboxMessage.subject.like("F-%"),
         )
-        .distinct()
-    ).all()
-    ids = [parse_ref(subject, expected="fault")[1] for subject in shown]
-    faults = ctx.session.scalars(
-        select(Fault).where(Fault.id.in_(ids), Fault.state.in_(s.OPEN))
-    ).all()
-    for fault in faults:
-        show(ctx, fault, only=platforms)
-    return len(faults)
+        .group_by(OutboxMessage.subject)
+        .subquery()
+    )
+    shown = ctx.session.scalars(select(painted.c.subject).order_by(painted.c.last)).all()
+    running = set(ctx.session.scalars(select(Fault.id).where(Fault.state.in_(s.OPEN))))
+    turn = [i for i in (parse_ref(x, expected="fault")[1] for x in shown) if i in running][:limit]
+    faults = {f.id: f for f in ctx.session.scalars(select(Fault).where(Fault.id.in_(turn)))}
+    for fault_id in turn:
+        show(ctx, faults[fault_id], only=platforms)
+    return len(turn)
 
 
 def _load(ctx: Context, row: Deadline) -> Fault | None:
