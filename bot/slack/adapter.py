@@ -166,8 +166,11 @@ class SlackAdapter:
         Over HTTP the server settles the ack on its event loop (the context's ANSWERS list);
         Socket Mode has no such list and waits here.
         """
-        wait = self.budget if self._busy < self.workers * SHORT_QUEUE else 0.0
-        pending = Pending(self._run(*call), wait, inline, late_ack,
+        if self._busy < self.workers * SHORT_QUEUE:
+            wait, work = self.budget, self._run(*call)
+        else:  # the ack will not wait: the worker queues the answer itself, in the same job
+            wait, work = 0.0, self._run(_answer_later, call, origin, *late)
+        pending = Pending(work, wait, inline, late_ack,
                           lambda done: self._later(done, origin, *late))  # fmt: skip
         answers = context.get(ANSWERS)
         if answers is not None:
@@ -213,9 +216,8 @@ class SlackAdapter:
         except Exception:
             log.exception("slack work failed after the ack")
             return
-        files = [m for m in replies if isinstance(m, File)]
-        self._deliver(origin, target_kind, target, [m for m in replies if m not in files])
-        self._deliver(origin, "person", origin.user, files)
+        if replies:
+            self._run(_reply_all, origin, target_kind, target, replies)
 
     def _deliver(self, origin: Origin, target_kind: str, target: str, messages: list[Message]):
         if messages and target:
@@ -365,7 +367,23 @@ def _event(core: Core, event_id: str | None, event: dict[str, Any]) -> None:
         core.reply_later(origin, "thread", thread, replies)
 
 
+def _answer_later(core: Core, call: tuple, origin: Origin, target_kind: str, target: str) -> list:
+    """Run ``call`` and queue its answer: nothing is left for the acknowledgement to carry."""
+    fn, *args = call
+    _reply_all(core, origin, target_kind, target, fn(core, *args))
+    return []
+
+
+def _reply_all(core: Core, origin: Origin, target_kind: str, target: str, replies: list[Message]):
+    """An answer to ``target``; its files to the person's DM, where Slack shows files."""
+    files = [m for m in replies if isinstance(m, File)]
+    _reply(core, origin, target_kind, target, [m for m in replies if m not in files])
+    _reply(core, origin, "person", origin.user, files)
+
+
 def _reply(core: Core, origin: Origin, target_kind: str, target: str, messages: list[Message]):
+    if not (messages and target):
+        return
     if target_kind == "replace":  # the first answer takes the clicked message's place
         core.reply_later(origin, target_kind, target, messages[:1])
         target_kind, messages = "response", messages[1:]
