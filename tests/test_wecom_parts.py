@@ -16,6 +16,7 @@ from bot.wecom import render
 from bot.wecom.adapter import Refused, WeComAdapter, dispatch
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
+from bot.wecom.pace import MemberPace
 from bot.wecom.sender import WeComSender
 from handlers.context import Origin
 from handlers.messages import Action, Card, Field, File, Text
@@ -146,6 +147,33 @@ def test_text_files_and_group_messages_are_markdown_or_files(wecom, sender):
     sender.send(item(File("visits.csv", "ref,state\nV-7,approved\n", "text/csv")))
     media_id = wecom.messages("alice.w")[-1]["file"]["media_id"]
     assert wecom.media(media_id)["data"] == b"ref,state\nV-7,approved\n"
+
+
+def test_a_member_gets_at_most_30_messages_a_minute_and_the_rest_wait(wecom, client, codes, chat):
+    now = [1000.0]
+    sender = WeComSender(client, AGENT_ID, codes, chat.core.i18n, MemberPace(lambda: now[0]))
+    for n in range(30):
+        now[0] += 1  # t = 1001 ... 1030
+        sender.send(item(Text(f"notice {n}")))
+    with pytest.raises(DeliveryError) as waiting:  # WeCom would drop it without a word
+        sender.send(item(Text("one too many")))
+    assert not waiting.value.permanent and waiting.value.retry_after == pytest.approx(31.0)
+    assert len(wecom.messages("alice.w")) == 30
+    sender.send(item(Text("for someone else"), target="dan.w"))  # others are not held up
+    now[0] += 31
+    sender.send(item(Text("in the next minute")))
+    assert wecom.messages("alice.w")[-1]["markdown"]["content"] == "in the next minute"
+
+
+def test_the_hourly_cap_of_1000_is_kept_too():
+    now = [0.0]
+    pace = MemberPace(lambda: now[0])
+    for _ in range(1000):
+        assert pace.reserve("Alice.W") == 0  # 24 a minute: under the minute's cap
+        now[0] += 2.5
+    assert pace.reserve("alice.w") == pytest.approx(3600 - 2500)  # the first leaves the hour
+    now[0] = 3600.0
+    assert pace.reserve("alice.w") == 0
 
 
 def test_an_update_uses_a_response_code_then_falls_back_to_a_new_message(wecom, sender):

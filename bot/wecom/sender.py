@@ -2,7 +2,8 @@
 
 Targets: ``person`` (a WeCom user id: message/send), ``channel`` (a group chat id: appchat/send,
 or ``webhook:KEY``: a group robot). A card with buttons goes to a person as a template card
-(reference ``card:TASK_ID``); anything else, and anything for a group, as markdown.
+(reference ``card:TASK_ID``); anything else, and anything for a group, as markdown. Messages to
+a member are paced under WeCom's per-member cap (``bot.wecom.pace``).
 
 An update rewrites a person's card with update_template_card and a response code (from the
 send or from a click on it). When none is left, or WeCom refuses it, a new message says what
@@ -20,6 +21,7 @@ from bot.delivery import DeliveryError, Outgoing
 from bot.wecom import render
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
+from bot.wecom.pace import MemberPace
 from handlers.i18n import I18n
 from handlers.messages import Card, File
 
@@ -44,12 +46,18 @@ CODE_REFUSED = {42022, 40058}  # the update cannot be made: say it in a new mess
 
 class WeComSender:
     def __init__(
-        self, client: WeComClient, agent_id: int, codes: ResponseCodes, i18n: I18n
+        self,
+        client: WeComClient,
+        agent_id: int,
+        codes: ResponseCodes,
+        i18n: I18n,
+        pace: MemberPace | None = None,
     ) -> None:
         self.client = client
         self.agent_id = agent_id
         self.codes = codes
         self.i18n = i18n
+        self.pace = pace or MemberPace()
 
     def send(self, item: Outgoing) -> str | None:
         try:
@@ -74,6 +82,8 @@ class WeComSender:
 
     def _to_person(self, item: Outgoing) -> str | None:
         message, user = item.message, item.target
+        if wait := self.pace.reserve(user):
+            raise DeliveryError(f"{user} reached WeCom's cap on messages", retry_after=wait)
         if render.is_card(message):
             task_id = f"mb{item.id}_{secrets.token_hex(4)}"  # unique per app, even on a resend
             answer = self._post(
