@@ -76,6 +76,8 @@ class Core:
         try:
             with self.db.unit_of_work() as session:
                 person = people.identify(session, origin)
+                if person is not None and origin.platform in ("slack", "wecom"):
+                    person.last_platform = origin.platform  # written only when it changes
                 actor = (
                     people.actor_of(person, self.i18n.default_locale)
                     if person

@@ -1,7 +1,8 @@
 """Notices leave only through the outbox, written in the same transaction as their cause.
 
 A notice is rendered in its recipient's locale when it is queued, then routed: a person gets it
-on the first active platform where they have an id; a channel kind goes to every active
+on the platform they last wrote from, else on the first active platform where they have an id;
+a channel kind goes to every active
 platform that has an address for it.
 """
 
@@ -70,7 +71,7 @@ def _wecom_channel(route) -> str | None:
 def person(ctx: Context, recipient: Person, build: Builder, subject: str | None = None) -> bool:
     """Queue a direct notice to one person; False when no active platform reaches them."""
     locale = ctx.i18n.locale(recipient.locale)
-    for platform in PLATFORM_ORDER:
+    for platform in dict.fromkeys((recipient.last_platform, *PLATFORM_ORDER)):
         address = _person_address(recipient, platform) if platform in ctx.platforms else None
         if address:
             _enqueue(

@@ -46,6 +46,8 @@ class Person(Base):
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     wecom_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the chat platform they last wrote from: their notices go there while it is served
+    last_platform: Mapped[str | None] = mapped_column(String(16))
 
     roles: Mapped[list["RoleGrant"]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"

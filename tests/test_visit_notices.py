@@ -277,3 +277,22 @@ def test_every_person_is_reachable_on_the_console(chat, who):
     if who != "alice":
         assert who in notices
     assert t(chat, "state.approved") in chat.notices("#visits")[-1]
+
+
+def test_notices_follow_people_to_the_platform_they_last_wrote_from(chat):
+    from handlers.context import Origin
+    from handlers.core import Core
+
+    both = Core(
+        chat.core.db, chat.clock, chat.core.i18n, chat.core.org, frozenset({"slack", "wecom"})
+    )
+    ref = request(chat, "alice")  # Alice is in Slack (UALICE) and in WeCom (alice.w)
+    both.handle_text(Origin("wecom", "alice.w"), "whoami")
+    since = len(chat.outbox())
+    both.handle_text(Origin("slack", "UBOB"), f"visit approve {ref}")  # Bob reviews
+    [note] = told(chat, since)["alice.w"]
+    assert note.platform == "wecom"  # where she last wrote, not Slack, the first platform
+    both.handle_text(Origin("slack", "UALICE"), "whoami")
+    since = len(chat.outbox())
+    both.handle_text(Origin("slack", "UCAROL"), f"visit approve {ref}")  # Carol approves
+    assert [row.platform for row in told(chat, since)["UALICE"]] == ["slack"]
