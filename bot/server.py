@@ -92,12 +92,9 @@ def create_app(served: Served, *, tick_seconds: float = 0.5):
     limiter = anyio.CapacityLimiter(64)
     verifier = SignatureVerifier(slack.signing_secret) if slack is not None else None
 
-    async def slack_events(request: Request) -> Response:
+    async def slack_events(request: Request, body: bytes) -> Response:
         if slack is None:
             return PlainTextResponse("Slack is not configured", status_code=404)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return PlainTextResponse("payload too large", status_code=413)
         # Checked before the body is parsed: an unsigned request gets 401 whatever its body
         # (Bolt checks again, but only after parsing, and a body it cannot parse raises).
         if not _signed(verifier, body, request.headers):
@@ -136,13 +133,10 @@ def create_app(served: Served, *, tick_seconds: float = 0.5):
             log.warning("WeCom URL check refused: %s", refused)
             return PlainTextResponse("forbidden", status_code=refused.status)
 
-    async def wecom_callback(request: Request) -> Response:
+    async def wecom_callback(request: Request, body: bytes) -> Response:
         """Answered at once with an empty 200 (WeCom's "received"); the work follows."""
         if wecom is None:
             return PlainTextResponse("WeCom is not configured", status_code=404)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return PlainTextResponse("payload too large", status_code=413)
         try:
             wecom.receive(dict(request.query_params), body)
         except Refused as refused:
@@ -167,12 +161,24 @@ def create_app(served: Served, *, tick_seconds: float = 0.5):
             served.close()
 
     routes = [
-        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/slack/events", _capped(slack_events), methods=["POST"]),
         Route("/wecom/callback", wecom_verify, methods=["GET"]),
-        Route("/wecom/callback", wecom_callback, methods=["POST"]),
+        Route("/wecom/callback", _capped(wecom_callback), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _capped(handler):
+    """``handler(request, body)`` behind a route that refuses a body bigger than any platform's."""
+
+    async def route(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("payload too large", status_code=413)
+        return await handler(request, body)
+
+    return route
 
 
 def _ack(content: dict) -> Response:

@@ -248,6 +248,11 @@ def test_callbacks_wecom_did_not_send_are_refused_and_change_nothing(bot, cb, we
     assert len(wecom.calls("message/send")) == before + 1
 
 
+def test_an_oversized_callback_is_refused(bot, cb):
+    query, _body = cb.text(ALICE_W, "help")
+    assert bot.wecom((query, b"<xml>" + b"x" * 1_000_001 + b"</xml>")).status == 413
+
+
 # ---- cards
 
 
