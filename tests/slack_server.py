@@ -37,7 +37,7 @@ from handlers.clock import Clock
 from handlers.refs import parse_ref
 from storage import migrate
 from storage.db import Database
-from storage.models import AuditEntry, OutboxMessage, Visit
+from storage.models import AuditEntry, Fault, OutboxMessage, Visit
 from tests import slack_requests as sr
 from tests.conftest import BACKENDS, ORG_FILE, _scratch_database
 from tests.fake_slack import FakeSlack
@@ -218,8 +218,11 @@ class ServedBot:
             return session.get(Visit, parse_ref(ref, expected="visit")[1])
 
     def state(self, ref: str) -> str | None:
-        visit = self.visit(ref)
-        return visit.state if visit else None
+        """The state of a visit or a fault, by its reference."""
+        kind, ident = parse_ref(ref)
+        with self.db.unit_of_work() as session:
+            subject = session.get({"visit": Visit, "fault": Fault}[kind], ident)
+            return subject.state if subject else None
 
     def wait_state(self, ref: str, state: str, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

@@ -495,7 +495,7 @@ def test_url_verification_answers_the_challenge(bot):
 # ---- faults
 
 
-def test_a_fault_declared_in_a_modal_is_acknowledged_from_its_channel_card(bot, fake):
+def test_the_whole_fault_flow_in_slack_from_the_modal_to_the_report(bot, fake):
     body, headers = sr.slash_command("fault declare", ALICE, "CMAINT", trigger_id="fault-form")
     assert bot.post(body, headers).text == ""  # a bare declare opens the form
     view = bot.modal("fault-form")
@@ -531,3 +531,24 @@ def test_a_fault_declared_in_a_modal_is_acknowledged_from_its_channel_card(bot, 
     card = wait_updated(fake, channel, ts, "acknowledged")
     assert buttons(card) == ["fault.resolve", "fault.update", "fault.refresh"]
     assert "Bob Admin" in texts(card["blocks"])
+    # Resolve asks for the summary in a modal; the card freezes with the times achieved
+    bot.click(BOB, channel, ts, "fault.resolve", f"fix-{ref}", trigger_id=f"fix-{ref}")
+    bot.submit(BOB, bot.modal(f"fix-{ref}"), {"answer": "Restarted the API pods"})
+    card = wait_updated(fake, channel, ts, "resolved")
+    assert "met: " in texts(card["blocks"]) or "missed: " in texts(card["blocks"])
+    # closing (typed, with the root cause) posts the report and hands the closer its file
+    reply = bot.command(f'fault close {ref} cause="Connection pool exhausted"', BOB)
+    assert reply.status == 200 and ref in reply.json["text"]
+    fake.wait_for(
+        "chat.postMessage",
+        1,
+        10,
+        lambda c: (
+            c.args.get("channel") == "CFAULTS" and f"Fault handling report {ref}" in c.args["text"]
+        ),
+    )
+    [done] = fake.wait_for("files.completeUploadExternal", 1, 10)
+    assert done.args["files"][0]["title"] == f"{ref}-report.md"
+    assert done.args["channel_id"] == dm_channel_id(BOB)
+    actions = [a.action for a in bot.audit(ref)]
+    assert actions == ["fault.declare", "fault.ack", "fault.resolve", "fault.close"]

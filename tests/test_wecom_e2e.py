@@ -388,7 +388,7 @@ def test_token_expiry_mid_run_is_recovered(bot, cb, wecom):
 # ---- faults
 
 
-def test_a_fault_declared_in_wecom_is_acknowledged_on_its_card(bot, cb, wecom):
+def test_the_whole_fault_flow_in_wecom_from_declaring_to_the_report(bot, cb, wecom):
     title = f"Core switch {uuid.uuid4().hex[:6]}"
     say(bot, cb, ZHANG_W, f"故障 申报 一级 {title} system=sw-core-1")
     card = card_of(wecom, ZHANG_W, title)  # zhang's own copy, with buttons
@@ -401,3 +401,16 @@ def test_a_fault_declared_in_wecom_is_acknowledged_on_its_card(bot, cb, wecom):
         "message/update_template_card", 1, 10, lambda c: c.ok and "已响应" in texts(c.body)
     )
     assert any(a.action == "fault.ack" and a.platform == "wecom" for a in bot.audit(ref))
+    say(bot, cb, ZHANG_W, f"故障 解决 {ref} 更换了电源模块")
+    bot.wait_state(ref, "resolved")
+    say(bot, cb, ZHANG_W, f"故障 关闭 {ref} 原因=电源模块老化")
+    bot.wait_state(ref, "closed")
+    report = f"Fault handling report {ref}"  # in the group's language, the default one
+    wecom.wait_for(
+        "appchat/send",
+        1,
+        10,
+        lambda c: c.body.get("chatid") == "wrfaults" and report in texts(c.body),
+    )
+    file = wait_message(wecom, ZHANG_W, msgtype="file")  # and the closer gets it as a file
+    assert "电源模块老化" in wecom.media(file["file"]["media_id"])["data"].decode()
