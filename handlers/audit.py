@@ -40,6 +40,31 @@ def record(
     )
 
 
+def move(
+    ctx: Context,
+    subject_type: str,
+    subject,
+    action: str,
+    target: str,
+    *,
+    comment: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Move ``subject`` (a row with ``state`` and ``updated_at``) to state ``target`` and record
+    it as ``<subject_type>.<action>``; the caller has checked that the move is allowed."""
+    old, subject.state, subject.updated_at = subject.state, target, ctx.now()
+    record(
+        ctx,
+        subject_type=subject_type,
+        subject_id=subject.id,
+        action=f"{subject_type}.{action}",
+        old_state=old,
+        new_state=target,
+        comment=comment,
+        details=details,
+    )
+
+
 def trail(ctx: Context, subject_type: str, subject_id: int) -> Card:
     """The audit trail of one subject as a card, oldest first."""
     rows = ctx.session.scalars(

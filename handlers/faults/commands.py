@@ -53,17 +53,7 @@ def load(ctx: Context, word: str) -> Fault:
 def change(ctx: Context, fault: Fault, action: str, *, comment=None, details=None) -> None:
     """One state change after the state check, recorded in the audit log."""
     t = s.transition(action, fault.state)
-    old, fault.state, fault.updated_at = fault.state, t.target, ctx.now()
-    audit.record(
-        ctx,
-        subject_type="fault",
-        subject_id=fault.id,
-        action=f"fault.{action}",
-        old_state=old,
-        new_state=t.target,
-        comment=comment,
-        details=details,
-    )
+    audit.move(ctx, "fault", fault, action, t.target, comment=comment, details=details)
 
 
 def _answer(ctx: Context, fault: Fault, key: str) -> None:

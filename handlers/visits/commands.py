@@ -61,19 +61,7 @@ def change_state(
     """Apply one transition after the state and role checks, and record it in the audit log."""
     t = s.transition(action, visit.state)
     s.check_actor(t, ctx.actor, visit.requester_id)
-    old = visit.state
-    visit.state = t.target
-    visit.updated_at = ctx.now()
-    audit.record(
-        ctx,
-        subject_type="visit",
-        subject_id=visit.id,
-        action=f"visit.{action}",
-        old_state=old,
-        new_state=t.target,
-        comment=comment,
-        details=details,
-    )
+    audit.move(ctx, "visit", visit, action, t.target, comment=comment, details=details)
     return t
 
 
