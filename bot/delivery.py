@@ -103,7 +103,9 @@ class Deliverer:
     def _claim(self, limit: int) -> list[Outgoing]:
         now = self.clock.now()
         claimed: list[Outgoing] = []
-        with self.db.unit_of_work() as session:
+        # an outbox row is at least once anyway: a claim or a "sent" forgotten by a crashed
+        # database server means a lease that expires and a notice that may go out again
+        with self.db.unit_of_work(durable=False) as session:
             rows = session.scalars(
                 select(OutboxMessage)
                 .where(
@@ -210,7 +212,7 @@ class Deliverer:
         )
 
     def _finish(self, item: Outgoing, **values) -> None:
-        with self.db.unit_of_work() as session:
+        with self.db.unit_of_work(durable=False) as session:
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == item.id, OutboxMessage.claim == item.claim)

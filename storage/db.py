@@ -85,9 +85,15 @@ class Database:
         event.listen(self._sessions, "after_rollback", lambda s: s.info.pop(key, None))
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
+    def unit_of_work(self, *, durable: bool = True) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        ``durable=False`` is for bookkeeping that is safe to redo: on PostgreSQL its commit does
+        not wait for the disk (a crash of the database server may forget the last such commits,
+        never corrupt anything)."""
         with self._sessions.begin() as session:
+            if not durable and self.engine.dialect.name == "postgresql":
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
             yield session
 
     def ping(self) -> bool:
