@@ -4,6 +4,7 @@ Every failure is a SettingsError whose message is one line naming the variable (
 organisation file, the file and the field) at fault.
 """
 
+import logging
 import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.orgfile import DEMO_ORG, load_org
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from handlers.orgconfig import OrgConfig
 
 SAMPLE_ORG = Path(__file__).parents[1] / "deploy" / "org.sample.yaml"
@@ -304,3 +305,15 @@ def test_an_unreadable_file_is_a_settings_error(tmp_path):
     assert str(caught.value).startswith(f"invalid organisation file {tmp_path / 'org.yaml'} ")
     with pytest.raises(SettingsError, match="No such file"):
         load_org(tmp_path / "missing.toml")
+
+
+def test_only_apschedulers_coalescing_notice_is_silenced(caplog):
+    configure_logging("INFO")
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    missed = 'Run time of job "sweep" was missed by 0:00:03'
+    with caplog.at_level(logging.WARNING):
+        scheduler.warning(
+            'Execution of job "sweep" skipped: maximum number of running instances reached (1)'
+        )
+        scheduler.warning(missed)
+    assert [r.getMessage() for r in caplog.records if r.name == scheduler.name] == [missed]
