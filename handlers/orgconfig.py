@@ -6,7 +6,7 @@ The file seeds people and roles; afterwards the database holds them (roles chang
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Role = Literal["engineer", "admin", "supervisor", "manager", "oncall"]
 ROLES: tuple[str, ...] = ("engineer", "admin", "supervisor", "manager", "oncall")
@@ -37,6 +37,7 @@ class SiteSpec(_Strict):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     name: str
     address: str | None = None
+    customer: str | None = None  # whose equipment it houses: that customer's contract applies
     rooms: list[RoomSpec] = Field(min_length=1)
 
 
@@ -101,13 +102,16 @@ class FaultRules(_Strict):
     """The service contract's tier targets and the escalation when a response is late."""
 
     tiers: dict[Literal[1, 2, 3], TierTarget] = Field(default_factory=_default_tiers)
-    # a site's (or a customer's site's) own contract: its tiers replace the general ones
+    # a site's own contract, else its customer's: their tiers replace the general ones
     sites: dict[str, dict[Literal[1, 2, 3], TierTarget]] = Field(default_factory=dict)
+    customers: dict[str, dict[Literal[1, 2, 3], TierTarget]] = Field(default_factory=dict)
     escalation: list[EscalationLevel] = Field(default_factory=_default_escalation, min_length=1)
 
-    def target(self, tier: int, site: str | None) -> TierTarget:
-        own = self.sites.get((site or "").upper(), {})
-        return own.get(tier) or self.tiers[tier]
+    def target(self, tier: int, site: str | None, customer: str | None = None) -> TierTarget:
+        for own in (self.sites.get((site or "").upper()), self.customers.get(_key(customer))):
+            if own and tier in own:
+                return own[tier]
+        return self.tiers[tier]
 
     @field_validator("tiers")
     @classmethod
@@ -118,6 +122,15 @@ class FaultRules(_Strict):
     @classmethod
     def _site_codes(cls, sites: dict) -> dict:
         return {code.upper(): tiers for code, tiers in sites.items()}
+
+    @field_validator("customers")
+    @classmethod
+    def _customer_names(cls, customers: dict) -> dict:
+        return {_key(name): tiers for name, tiers in customers.items()}
+
+
+def _key(customer: str | None) -> str:
+    return (customer or "").strip().casefold()
 
 
 class OrgConfig(_Strict):
@@ -153,3 +166,16 @@ class OrgConfig(_Strict):
         if len(codes) != len(set(codes)):
             raise ValueError("duplicate site code")
         return sites
+
+    @model_validator(mode="after")
+    def _known_customers(self) -> "OrgConfig":
+        served = {_key(s.customer) for s in self.sites if s.customer}
+        unknown = sorted(set(self.faults.customers) - served)
+        if unknown:
+            raise ValueError(f"faults.customers names no site's customer: {', '.join(unknown)}")
+        return self
+
+    def fault_target(self, tier: int, site: str | None) -> TierTarget:
+        """A fault's targets: its site's contract, else its site's customer's, else the general."""
+        spec = next((s for s in self.sites if s.code.upper() == (site or "").upper()), None)
+        return self.faults.target(tier, site, spec.customer if spec else None)

@@ -109,6 +109,33 @@ def test_a_site_with_its_own_contract_gets_its_own_targets(fchat, org_faults):
     assert "(10 min left)" in values["Response"] and "(120 min left)" in values["Resolution"]
 
 
+def test_a_customers_contract_applies_at_its_sites_unless_a_site_has_its_own(fchat, org_faults):
+    from handlers.orgconfig import OrgConfig
+
+    sites = [dict(site, customer="Globex 环球") for site in org_faults["sites"]]
+    org_faults = {**org_faults, "sites": sites, "faults": {
+        "customers": {"globex 环球": {1: {"respond_minutes": 15, "resolve_minutes": 60}}},
+        "sites": {"BJ2": {1: {"respond_minutes": 5}}},
+    }}  # fmt: skip
+    fchat.core.org = OrgConfig.model_validate(org_faults)
+    at_sh1 = declare(fchat, "1 Storage down site=SH1")  # Globex's contract
+    values = {f.label: f.value for f in fchat.card("alice", f"fault show {at_sh1}").fields}
+    assert "(15 min left)" in values["Response"] and "(60 min left)" in values["Resolution"]
+    at_bj2 = declare(fchat, "1 Storage down site=BJ2")  # the site's own contract comes first
+    values = {f.label: f.value for f in fchat.card("alice", f"fault show {at_bj2}").fields}
+    assert "(5 min left)" in values["Response"]
+
+
+def test_a_contract_for_a_customer_no_site_has_is_refused(org_faults):
+    from pydantic import ValidationError
+
+    from handlers.orgconfig import OrgConfig
+
+    org_faults = {**org_faults, "faults": {"customers": {"Initech": {1: {"respond_minutes": 5}}}}}
+    with pytest.raises(ValidationError, match="names no site's customer: initech"):
+        OrgConfig.model_validate(org_faults)
+
+
 # ---- the clocks
 
 

@@ -44,8 +44,8 @@ def infer_tier(business_down: str, data_lost: str) -> int:
 
 def deadlines(org: OrgConfig, tier: int, declared_at: datetime, site: str | None = None):
     """(respond by, resolve by or None) for a fault of ``tier`` at ``site`` declared at
-    ``declared_at``: the site's own targets where it has them, else the general ones."""
-    target = org.faults.target(tier, site)
+    ``declared_at``: the site's own targets, else its customer's, else the general ones."""
+    target = org.fault_target(tier, site)
     resolve = target.resolve_minutes
     return (
         declared_at + timedelta(minutes=target.respond_minutes),
