@@ -10,10 +10,11 @@ after a crash.
 
 import logging
 import random
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
@@ -71,6 +72,33 @@ class Deliverer:
     # told about every notice given up on (failed or dead), e.g. to report it to the admins
     on_give_up: Callable[[Outgoing, str], None] | None = None
     pool: Executor | None = None  # to send to several recipients at once
+    _serving: set[str] = field(default_factory=set, init=False)  # recipients being sent to
+    _serving_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def pump(self, on_free: Callable[[], None], limit: int = 50) -> int:
+        """Hand what is due to the ``pool`` and return at once: each recipient's messages go out
+        as one task, in order. A recipient still being served is left out of the claim (its
+        next messages wait their turn, so its order holds) while others go on; ``on_free`` is
+        called when it is free again. Returns how many rows were claimed."""
+        with self._serving_lock:
+            busy = set(self._serving)
+            items = self._claim(limit, skip=busy)
+            queues: dict[str, list[Outgoing]] = {}
+            for item in items:
+                queues.setdefault(item.target, []).append(item)
+            self._serving.update(queues)
+        for target, queue in queues.items():
+            self.pool.submit(self._serve, target, queue, on_free)
+        return len(items)
+
+    def _serve(self, target: str, queue: list[Outgoing], on_free: Callable[[], None]) -> None:
+        try:
+            for item in queue:
+                self._deliver(item)
+        finally:
+            with self._serving_lock:
+                self._serving.discard(target)
+            on_free()
 
     def run_once(self, limit: int = 50) -> int:
         """Send what is due now; returns how many rows were attempted.
@@ -100,7 +128,7 @@ class Deliverer:
             (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now),
         )
 
-    def _claim(self, limit: int) -> list[Outgoing]:
+    def _claim(self, limit: int, skip: set[str] = frozenset()) -> list[Outgoing]:
         now = self.clock.now()
         claimed: list[Outgoing] = []
         # an outbox row is at least once anyway: a claim or a "sent" forgotten by a crashed
@@ -112,6 +140,7 @@ class Deliverer:
                     self._claimable(now),
                     OutboxMessage.next_attempt_at <= now,
                     OutboxMessage.platform.in_(list(self.senders)),
+                    OutboxMessage.target.not_in(list(skip)),
                 )
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .limit(limit)

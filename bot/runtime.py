@@ -82,11 +82,16 @@ class Runtime:
         self._wake.set()
 
     def _courier_loop(self, interval: float) -> None:
-        """Deliver as soon as a unit of work queues a notice, and every ``interval`` anyway."""
+        """Hand notices to the senders as soon as a unit of work queues one or a recipient is
+        free again, and every ``interval`` anyway."""
         while not self._stopping.is_set():
             self._wake.wait(interval)
             self._wake.clear()
-            self.deliver()
+            try:
+                while self.deliverer.pump(self.wake):
+                    pass
+            except Exception:
+                log.exception("outbox delivery failed; retrying on the next round")
 
     def start_background(self, interval_seconds: float = 2.0) -> None:
         self.db.after_commit_adding(OutboxMessage, self.wake)

@@ -4,6 +4,7 @@ import re
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -476,3 +477,33 @@ def test_an_update_of_a_message_that_was_never_sent_fails_with_it(db, clock):
     uid = _update(db, clock, oid, "changed")
     assert Deliverer(db, clock, {"console": FakeSender()}).run_once() == 0
     assert row(db, uid).status == "failed"
+
+
+def test_pump_serves_others_while_one_recipient_is_slow_and_keeps_each_ones_order(db, clock):
+    gate, freed = threading.Event(), threading.Event()
+
+    class Gated(FakeSender):
+        def send(self, item: Outgoing) -> str | None:
+            if item.target == "alice":
+                assert gate.wait(10)
+            return super().send(item)
+
+    first, bob = queue(db, clock, 2, target="alice"), queue(db, clock, 1, target="bob")
+    sender = Gated()
+    with ThreadPoolExecutor(4) as pool:
+        deliverer = Deliverer(db, clock, {"console": sender}, pool=pool)
+        assert deliverer.pump(freed.set) == 3
+        wait_for(lambda: row(db, bob[0]).status == "sent")  # not held up behind alice
+        later = queue(db, clock, 1, target="alice")
+        assert deliverer.pump(freed.set) == 0  # alice is being served: hers waits its turn
+        gate.set()
+        wait_for(lambda: not deliverer._serving)
+        assert freed.is_set() and deliverer.pump(freed.set) == 1
+    assert [i.id for i in sender.sent if i.target == "alice"] == [*first, *later]
+
+
+def wait_for(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
