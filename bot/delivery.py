@@ -71,7 +71,7 @@ class Deliverer:
     lease: float = 120.0
     # told about every notice given up on (failed or dead), e.g. to report it to the admins
     on_give_up: Callable[[Outgoing, str], None] | None = None
-    pool: Executor | None = None  # to send to several recipients at once
+    pool: Executor | None = None  # for ``pump``: several recipients served at once
     _serving: set[str] = field(default_factory=set, init=False)  # recipients being sent to
     _serving_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -101,20 +101,11 @@ class Deliverer:
             on_free()
 
     def run_once(self, limit: int = 50) -> int:
-        """Send what is due now; returns how many rows were attempted.
-
-        With a ``pool``, different recipients are served side by side (a platform call takes
-        100-300 ms); one recipient's messages still go out one after another, in order.
-        """
+        """Send what is due now, here, in order, and return how many rows were attempted (the
+        console's turn-by-turn delivery and the tests; a served bot's courier uses ``pump``)."""
         items = self._claim(limit)
-        queues: dict[tuple[str, str], list[Outgoing]] = {}
         for item in items:
-            queues.setdefault((item.platform, item.target), []).append(item)
-        if self.pool is None or len(queues) < 2:
-            for item in items:
-                self._deliver(item)
-        else:
-            list(self.pool.map(lambda queue: [self._deliver(i) for i in queue], queues.values()))
+            self._deliver(item)
         return len(items)
 
     def backoff(self, attempt: int) -> float:
