@@ -27,7 +27,7 @@ from bot.wecom.adapter import Refused, WeComAdapter
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.sender import WeComSender
-from bot.workers import CoreProcesses, CoreThreads
+from bot.workers import CoreProcesses, Cores, CoreThreads
 from handlers.clock import SystemClock
 from handlers.i18n import I18n
 
@@ -41,14 +41,13 @@ class Served:
     """What ``maintbot serve`` runs: the runtime, the core's workers, an adapter per platform."""
 
     runtime: Runtime
-    cores: CoreProcesses | CoreThreads
+    cores: Cores
     slack: SlackAdapter | None = None
     wecom: WeComAdapter | None = None
 
     def close(self) -> None:
-        for adapter in (self.slack, self.wecom):
-            if adapter is not None:
-                adapter.close()
+        if self.slack is not None:
+            self.slack.close()
         self.cores.close()
         self.runtime.stop()
 
@@ -82,7 +81,7 @@ def wire(settings: Settings, workers: int = 2) -> Served:
         )
     if settings.wecom_enabled:
         crypto = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
-        served.wecom = WeComAdapter(rt.core, crypto, agent_id=settings.wecom_agent_id, cores=cores)
+        served.wecom = WeComAdapter(crypto, agent_id=settings.wecom_agent_id, cores=cores)
     return served
 
 

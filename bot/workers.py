@@ -137,3 +137,6 @@ def _call(fn: Callable[..., Any], args: tuple) -> tuple[Any, bool]:
     global _queued
     _queued = False
     return fn(_core, *args), _queued
+
+
+Cores = CoreThreads | CoreProcesses  # what adapters submit to; whoever made it closes it

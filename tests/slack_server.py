@@ -367,7 +367,7 @@ def served_in_process(
     rt = runtime.build(settings, senders={"slack": SlackSender(client)}, clock=clock)
     cores = CoreThreads(rt.core, min(4, rt.db.connections))
     slack = SlackAdapter(
-        rt.core, client, signing_secret=sr.SIGNING_SECRET, budget=budget, cores=cores
+        rt.core, client, signing_secret=sr.SIGNING_SECRET, cores=cores, budget=budget
     )
     app = create_app(Served(rt, cores, slack), tick_seconds=tick_seconds)
     port = free_port()

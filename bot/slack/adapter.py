@@ -30,7 +30,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.slack.blocks import blocks, fallback, form_modal, home_view, prompt_modal
-from bot.workers import CoreProcesses, CoreThreads
+from bot.workers import Cores
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.forms import FORMS
@@ -96,8 +96,8 @@ class SlackAdapter:
         client: WebClient,
         *,
         signing_secret: str,
+        cores: Cores,
         budget: float = 1.5,
-        cores: CoreThreads | CoreProcesses | None = None,
         max_backlog: int = 200,
     ) -> None:
         self.core = core  # here for what needs no database: parsing, the message catalog
@@ -105,10 +105,8 @@ class SlackAdapter:
         self.signing_secret = signing_secret
         self.client = client
         token = client.token
-        # in threads: no more than the database serves at once (one for a SQLite file)
-        self._own_cores = cores is None
-        self.cores = cores or CoreThreads(core, min(4, core.db.connections))
-        self.workers = self.cores.workers
+        self.cores = cores
+        self.workers = cores.workers
         self.max_backlog = max_backlog
         self._busy = 0  # core jobs submitted and not finished
         self._busy_lock = threading.Lock()
@@ -136,8 +134,6 @@ class SlackAdapter:
 
     def close(self) -> None:
         self.ui.shutdown(wait=True, cancel_futures=False)
-        if self._own_cores:
-            self.cores.close()
 
     # --- slash command ------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.render import PROMPT
-from bot.workers import CoreProcesses, CoreThreads
+from bot.workers import Cores
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Message
@@ -40,22 +40,16 @@ class Refused(Exception):
 class WeComAdapter:
     def __init__(
         self,
-        core: Core,
         crypto: WeChatCrypto,
         *,
         agent_id: int,
-        cores: CoreThreads | CoreProcesses | None = None,
+        cores: Cores,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.crypto = crypto
         self.agent_id = agent_id
         self.now = now
-        self._own_cores = cores is None
-        self.cores = cores or CoreThreads(core, min(4, core.db.connections))
-
-    def close(self) -> None:
-        if self._own_cores:
-            self.cores.close()
+        self.cores = cores
 
     # --- the callback URL ----------------------------------------------------------------------
 
