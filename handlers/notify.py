@@ -2,8 +2,7 @@
 
 A notice is rendered in its recipient's locale when it is queued, then routed: a person gets it
 on the platform they last wrote from, else on the first active platform where they have an id;
-a channel kind goes to every active
-platform that has an address for it.
+a channel kind goes to every active platform that has an address for it.
 """
 
 import dataclasses
@@ -131,7 +130,7 @@ def channel(
         ):
             message = build(locale)
             ids = tuple(a for p in mention if (a := _person_address(p, platform)))
-            if ids and isinstance(message, Text) and platform != "console":
+            if ids and isinstance(message, Text):
                 message = dataclasses.replace(message, mentions=ids)
             _enqueue(
                 ctx,
