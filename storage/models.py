@@ -184,6 +184,7 @@ class OncallOverride(Base):
     created_at: Mapped[datetime]
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+    created_by: Mapped[Person] = relationship(foreign_keys=[created_by_id], lazy="joined")
 
 
 class AuditEntry(Base):
