@@ -1,12 +1,14 @@
 """The audit log: every state change, written in the transaction that makes it."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from handlers.context import Context
+from handlers.i18n import I18n
 from handlers.messages import Card, Field
-from handlers.refs import ref
 from storage.models import AuditEntry
 
 
@@ -65,15 +67,62 @@ def move(
     )
 
 
-def trail(ctx: Context, subject_type: str, subject_id: int) -> Card:
-    """The audit trail of one subject as a card, oldest first."""
-    rows = ctx.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.subject_type == subject_type, AuditEntry.subject_id == subject_id)
-        .order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
-    subject = ref(subject_type, subject_id)
-    body = ctx.i18n.render(ctx.locale, "audit_trail", entries=rows, subject=subject)
+def entries(session: Session, subject_type: str, subject_id: int) -> list[AuditEntry]:
+    """The audit entries of one subject, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.subject_type == subject_type, AuditEntry.subject_id == subject_id)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Described:
+    """An audit entry in words: where from, what was done, the states it moved between, the
+    comment."""
+
+    entry: AuditEntry
+    platform: str
+    what: str
+    old: str | None
+    new: str | None
+    comment: str | None
+
+
+def _first(i18n: I18n, locale: str, keys: list[str], **params) -> str | None:
+    """The first of ``keys`` the catalogs know, rendered; None when they know none."""
+    key = next((k for k in keys if i18n.has(locale, k) or i18n.has("en", k)), None)
+    return key and i18n.t(locale, key, **params)
+
+
+def state_name(i18n: I18n, locale: str, subject_type: str, state: str | None) -> str | None:
+    """A subject's state in words (``state.fault_closed``, ``state.approved``), else as is."""
+    if state is None:
+        return None
+    return _first(i18n, locale, [f"state.{subject_type}_{state}", f"state.{state}"]) or state
+
+
+def describe(i18n: I18n, locale: str, entry: AuditEntry) -> Described:
+    """The one way an audit entry is put in words (the audit trail, the fault report):
+    ``audit.<action>`` from the catalog, given the entry's details; ``audit.other`` if none."""
+    details = entry.details or {}
+    what = _first(i18n, locale, [f"audit.{entry.action}", "audit.other"], details=details)
+    return Described(
+        entry=entry,
+        platform=_first(i18n, locale, [f"platform.{entry.platform}"]) or entry.platform,
+        what=what or "",
+        old=state_name(i18n, locale, entry.subject_type, entry.old_state),
+        new=state_name(i18n, locale, entry.subject_type, entry.new_state),
+        comment=entry.comment and " ".join(entry.comment.splitlines()),  # one line an entry
+    )
+
+
+def trail(ctx: Context, subject: str, rows: list[AuditEntry]) -> Card:
+    """The audit trail of one subject (its reference and its entries) as a card."""
+    described = [describe(ctx.i18n, ctx.locale, row) for row in rows]
+    body = ctx.i18n.render(ctx.locale, "audit_trail", entries=described, subject=subject)
     return Card(
         title=ctx.t("audit.title", subject=subject),
         fields=[Field(ctx.t("audit.count"), str(len(rows)))],

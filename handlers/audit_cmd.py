@@ -1,28 +1,19 @@
-"""``/maint audit V-12``: the audit trail of one subject."""
-
-from sqlalchemy.orm import Session
+"""``/maint audit V-12``: the audit trail of one subject, of any kind a reference names."""
 
 from handlers import audit
 from handlers.context import Context
 from handlers.errors import NotFound
-from handlers.refs import parse_ref
+from handlers.refs import parse_ref, ref
 from handlers.registry import area, command
-from storage.models import Visit
 
 area("audit", "审计", "日志", "历史", "history", "log")
-
-SUBJECT_MODELS = {"visit": Visit}
-
-
-def _exists(session: Session, kind: str, ident: int) -> bool:
-    model = SUBJECT_MODELS.get(kind)
-    return model is not None and session.get(model, ident) is not None
 
 
 @command("audit")
 def show_audit(ctx: Context, inv) -> None:
-    word = inv.arg(0, "ref")
-    kind, ident = parse_ref(word)
-    if not _exists(ctx.session, kind, ident):
-        raise NotFound("error.not_found", ref=word.upper())
-    ctx.reply(audit.trail(ctx, kind, ident))
+    kind, ident = parse_ref(inv.arg(0, "ref"))
+    subject = ref(kind, ident)
+    rows = audit.entries(ctx.session, kind, ident)
+    if not rows:  # creating a subject is recorded: no entries, no such subject (or kind yet)
+        raise NotFound("error.not_found", ref=subject)
+    ctx.reply(audit.trail(ctx, subject, rows))

@@ -3,6 +3,7 @@
 A rotation hands over daily or weekly at a local time, counted from its start date; an
 override puts someone else on a schedule for a period. ``/maint oncall`` says who is on now
 and who is next, per schedule; escalation levels name a schedule as ``schedule:NAME``.
+``oncall overrides`` lists the overrides not over yet, ``oncall cancel`` takes one back.
 """
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from handlers import audit, people
 from handlers.context import Context
-from handlers.errors import Forbidden, UserError
+from handlers.errors import Forbidden, NotFound, UserError
 from handlers.grammar import parse_when
 from handlers.messages import Card, Field, Text
 from handlers.orgconfig import ScheduleSpec
@@ -27,7 +28,7 @@ PERIOD = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 @dataclass(frozen=True)
 class Shift:
     person: Person | None
-    until: datetime  # the next hand-over (rotation) or the override's end
+    until: datetime  # the override's end, or the next hand-over or override, whichever is first
 
 
 def _schedule(ctx: Context, name: str) -> ScheduleSpec:
@@ -51,18 +52,19 @@ def _rotation(ctx: Context, spec: ScheduleSpec, at: datetime) -> tuple[str | Non
 
 
 def on_call(ctx: Context, spec: ScheduleSpec, at: datetime) -> Shift:
-    override = ctx.session.scalars(
+    """Who is on at ``at`` and until when: an override for its period; else the rotation until
+    its next hand-over or until the next override starts, whichever comes first."""
+    override = ctx.session.scalars(  # the first not over at ``at`` (overrides do not overlap)
         select(OncallOverride)
-        .where(
-            OncallOverride.schedule == spec.name,
-            OncallOverride.starts_at <= at,
-            OncallOverride.ends_at > at,
-        )
-        .order_by(OncallOverride.id.desc())
+        .where(OncallOverride.schedule == spec.name, OncallOverride.ends_at > at)
+        .order_by(OncallOverride.starts_at, OncallOverride.id)
+        .limit(1)
     ).first()
-    if override is not None:
+    if override is not None and override.starts_at <= at:
         return Shift(override.person, override.ends_at)
     handle, handover = _rotation(ctx, spec, at)
+    if override is not None:
+        handover = min(handover, override.starts_at)
     person = (
         ctx.session.scalar(select(Person).where(Person.handle == handle, Person.active.is_(True)))
         if handle
@@ -115,8 +117,7 @@ def override(ctx: Context, inv: Invocation) -> None:
     spec = _schedule(ctx, inv.arg(0, "schedule"))
     who = inv.opt("who") or inv.arg(1, "person")
     person = people.find(ctx.session, who)
-    if person.id != ctx.actor.id and not (ctx.actor.has("admin") or ctx.actor.has("supervisor")):
-        raise Forbidden("error.need_role", role="supervisor")  # or cover a shift yourself
+    _may_arrange(ctx, person)
     now, tz = ctx.now(), ctx.i18n.tz
     starts = parse_when(inv.opt("from"), now=now, tz=tz) if inv.opt("from") else now
     if not inv.opt("to"):
@@ -155,22 +156,74 @@ def override(ctx: Context, inv: Invocation) -> None:
         subject_type="oncall",
         subject_id=row.id,
         action="oncall.override",
-        details={
-            "schedule": spec.name,
-            "person": person.handle,
-            "from": starts.isoformat(),
-            "to": ends.isoformat(),
-        },
+        details=_details(row),
     )
-    ctx.reply(
-        Text(
-            ctx.t(
-                "oncall.overridden",
-                name=person.name,
-                schedule=spec.name,
-                start=ctx.i18n.fmt(starts),
-                end=ctx.i18n.fmt(ends),
-            ),
-            tone="success",
-        )
+    ctx.reply(Text(ctx.t("oncall.overridden", **_words(ctx, row)), tone="success"))
+
+
+def _may_arrange(ctx: Context, person: Person) -> None:
+    """Anyone may stand in (or stop standing in) themselves; for someone else it takes a
+    supervisor (or a manager) or an admin."""
+    if person.id != ctx.actor.id and not (ctx.actor.has("admin") or ctx.actor.has("supervisor")):
+        raise Forbidden("error.need_role", role="supervisor")
+
+
+def _details(row: OncallOverride) -> dict[str, str]:
+    return {
+        "schedule": row.schedule,
+        "person": row.person.handle,
+        "from": row.starts_at.isoformat(),
+        "to": row.ends_at.isoformat(),
+    }
+
+
+def _words(ctx: Context, row: OncallOverride) -> dict[str, str | int]:
+    """An override's parameters for the catalog's ``oncall.*`` messages."""
+    fmt = ctx.i18n.fmt
+    return {
+        "id": row.id,
+        "schedule": row.schedule,
+        "name": row.person.name,
+        "start": fmt(row.starts_at),
+        "end": fmt(row.ends_at),
+        "by": row.created_by.name,
+    }
+
+
+@command("oncall", "overrides", aliases=("替班列表", "替班安排"))
+def list_overrides(ctx: Context, inv: Invocation) -> None:
+    """The overrides not over yet, current first, with who booked them."""
+    query = select(OncallOverride).where(OncallOverride.ends_at > ctx.now())
+    if inv.args:
+        query = query.where(OncallOverride.schedule == _schedule(ctx, inv.args[0]).name)
+    order = (OncallOverride.starts_at, OncallOverride.id)
+    rows = ctx.session.scalars(query.order_by(*order).limit(50)).all()
+    lines = [ctx.t("oncall.override_line", **_words(ctx, row)) for row in rows]
+    title = ctx.t("oncall.overrides_title", count=len(rows))
+    ctx.reply(Card(title=title, body="\n".join(lines) or ctx.t("oncall.no_overrides")))
+
+
+@command("oncall", "cancel", aliases=("取消替班", "撤销替班", "uncover"))
+def cancel(ctx: Context, inv: Invocation) -> None:
+    """Take an override back: one not started yet goes, one under way ends now (the part
+    served stays on record); the same people may do it as may book it."""
+    word = inv.arg(0, "override")
+    number = word.strip().lstrip("#")
+    if not number.isdigit() or len(number) > 9:
+        raise UserError("error.bad_override_ref", value=word)
+    row = ctx.session.get(OncallOverride, int(number), with_for_update={"of": OncallOverride})
+    if row is None:
+        raise NotFound("error.not_found", ref=f"#{number}")
+    _may_arrange(ctx, row.person)
+    now = ctx.now()
+    if row.ends_at <= now:
+        raise UserError("error.override_past")
+    words, details = _words(ctx, row), _details(row)
+    if row.starts_at < now:
+        row.ends_at = now
+    else:
+        ctx.session.delete(row)
+    audit.record(
+        ctx, subject_type="oncall", subject_id=row.id, action="oncall.cancel", details=details
     )
+    ctx.reply(Text(ctx.t("oncall.cancelled", **words), tone="success"))

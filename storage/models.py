@@ -146,6 +146,8 @@ class Fault(Base):
     site_code: Mapped[str | None] = mapped_column(String(32))
     description: Mapped[str | None] = mapped_column(Text)
     impact: Mapped[str | None] = mapped_column(Text)
+    # the two questions of the contract, as answered at the declaration (None: not asked)
+    business_down: Mapped[bool | None] = mapped_column(Boolean)
     data_lost: Mapped[bool | None] = mapped_column(Boolean)
     state: Mapped[str] = mapped_column(String(16), index=True)
     declared_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
@@ -182,6 +184,7 @@ class OncallOverride(Base):
     created_at: Mapped[datetime]
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+    created_by: Mapped[Person] = relationship(foreign_keys=[created_by_id], lazy="joined")
 
 
 class AuditEntry(Base):

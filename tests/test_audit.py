@@ -1,10 +1,16 @@
 """``audit V-n``: who did what, when, from where, in order; every change has its row."""
 
+import ast
+import importlib
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+import handlers
 from handlers.context import Origin
+from handlers.i18n import LOCALES
+from handlers.refs import PREFIXES
 from tests.visits_kit import (
     audit_of,
     no_internal_errors,  # noqa: F401  (autouse)
@@ -33,17 +39,18 @@ def test_the_trail_shows_who_when_what_and_from_where_in_order(chat):
     assert card.title == t(chat, "audit.title", subject=ref)
     assert [(f.label, f.value) for f in card.fields] == [(t(chat, "audit.count"), "6")]
     assert card.body.splitlines() == [
-        "2026-11-23 10:00  Alice Engineer (alice) via console (alice): visit.request"
-        "  — → requested",
-        "2026-11-23 10:05  Bob Admin (bob) via console (bob): visit.review  requested → reviewed"
-        '  "fine by me"',
-        "2026-11-23 11:05  Carol Supervisor (carol) via console (carol): visit.approve"
-        "  reviewed → approved",
-        "2026-11-25 08:50  Amy Admin (amy) via console (amy): visit.checkin  approved → checked_in",
-        "2026-11-25 10:40  Amy Admin (amy) via console (amy): visit.checkout"
-        "  checked_in → checked_out",
-        "2026-11-25 10:55  Bob Admin (bob) via console (bob): visit.card_returned"
-        '  checked_out → checked_out  "A-07"',
+        "2026-11-23 10:00  Alice Engineer (alice) via console (alice): requested"
+        "  — → awaiting admin review",
+        "2026-11-23 10:05  Bob Admin (bob) via console (bob): reviewed"
+        '  awaiting admin review → awaiting supervisor approval  "fine by me"',
+        "2026-11-23 11:05  Carol Supervisor (carol) via console (carol): approved"
+        "  awaiting supervisor approval → approved",
+        "2026-11-25 08:50  Amy Admin (amy) via console (amy): checked in"
+        "  approved → checked in (on site)",
+        "2026-11-25 10:40  Amy Admin (amy) via console (amy): checked out"
+        "  checked in (on site) → checked out",
+        "2026-11-25 10:55  Bob Admin (bob) via console (bob): access card returned"
+        '  checked out → checked out  "A-07"',
     ]
 
 
@@ -55,7 +62,7 @@ def test_the_trail_records_the_platform_identity_and_channel(chat):
     entry = audit_of(chat, ref)[-1]
     assert (entry.platform, entry.platform_user, entry.channel) == ("slack", "UBOB", "CVISITS")
     assert entry.actor_label == "Bob Admin (bob)"
-    assert "Bob Admin (bob) via slack (UBOB): visit.review" in chat.text("bob", f"audit {ref}")
+    assert "Bob Admin (bob) via Slack (UBOB): reviewed" in chat.text("bob", f"audit {ref}")
     wecom = Origin("wecom", "alice.w")
     chat.core.handle_text(wecom, f"访问 取消 {ref} 不需要了")
     entry = audit_of(chat, ref)[-1]
@@ -66,8 +73,8 @@ def test_the_trail_in_chinese(chat):
     ref = visit_in(chat, "rejected")
     body = chat.card("zhang", f"审计 {ref}").body
     assert body.splitlines()[-1] == (
-        "2026-11-23 10:00　Bob Admin (bob) 通过 console（bob）：visit.reject"
-        "　requested → rejected　「not needed」"
+        "2026-11-23 10:00　Bob Admin (bob) 通过 控制台（bob）：驳回"
+        "　待管理员审核 → 已驳回　「not needed」"
     )
     assert chat.card("zhang", f"audit {ref}").title == f"审计记录 {ref}"
 
@@ -98,7 +105,7 @@ def test_trails_are_kept_apart(chat):
     first = visit_in(chat, "rejected")
     second = request(chat, "erin")
     assert len(chat.card("bob", f"audit {first}").body.splitlines()) == 2
-    assert chat.card("bob", f"audit {second}").body.count("visit.request") == 1
+    assert chat.card("bob", f"audit {second}").body.count("requested") == 1
 
 
 @pytest.mark.parametrize("form", ["v{n}", "#V-{n}", "V {n}"])
@@ -120,9 +127,96 @@ def test_bad_reference(chat, typed):
     )
 
 
-def test_a_reference_to_another_kind_that_does_not_exist_yet(chat):
-    assert refused(chat, "bob", "audit F-1") == t(chat, "error.not_found", ref="F-1")
+def test_a_faults_trail(chat):
+    """``audit F-n`` shows a fault's trail, in words, as it shows a visit's."""
+    answer = chat.text("alice", "fault declare 2 Mail queue stuck")
+    assert "F-1" in answer
+    ok(chat, "erin", "fault ack F-1")
+    ok(chat, "erin", "fault tier F-1 1 two sites now")
+    card = chat.card("bob", "audit F-1")
+    assert card.title == t(chat, "audit.title", subject="F-1")
+    lines = card.body.splitlines()
+    assert lines[0].endswith(": declared, tier 2  — → declared, awaiting response")
+    assert lines[1].endswith(
+        ": acknowledged  declared, awaiting response → acknowledged, being handled"
+    )
+    assert lines[2].endswith(': tier changed: tier 2 → tier 1  "two sites now"')
+    zh = chat.card("zhang", "审计 F-1").body.splitlines()
+    assert zh[0].endswith("：申报故障（二级）　— → 已申报，待响应")
+    assert zh[2].endswith("：调整级别：二级 → 一级　「two sites now」")
+
+
+@pytest.mark.parametrize("prefix", sorted(PREFIXES.values()))
+def test_every_kind_of_reference_that_has_no_trail_is_not_found(chat, prefix):
+    """Every reference kind is understood, including those with nothing behind them yet."""
+    typed = f"{prefix}-1"
+    assert refused(chat, "bob", f"audit {typed}") == t(chat, "error.not_found", ref=typed)
+
+
+def recorded_actions() -> set[str]:
+    """Every action the code can write to the audit log, read from the code: the literal
+    ``action=`` of each ``audit.record`` call, and ``<subject>.<action>`` for each transition of
+    the state table (the package's ``states.TRANSITIONS``) next to each ``audit.move`` call."""
+    actions: set[str] = set()
+    for path in Path(handlers.__file__).parent.rglob("*.py"):
+        if path.name == "audit.py":  # the mechanism itself
+            continue
+        for call in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == "audit"
+            ):
+                continue
+            if call.func.attr == "record":
+                [value] = [k.value for k in call.keywords if k.arg == "action"]
+                words = [
+                    c.value
+                    for c in ast.walk(value)
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                ]
+                assert words, f"{path}:{call.lineno}: an action the test cannot read"
+                actions.update(words)
+            elif call.func.attr == "move":
+                subject = call.args[1].value
+                package = ".".join(path.relative_to(Path(handlers.__file__).parents[1]).parts[:-1])
+                table = importlib.import_module(f"{package}.states").TRANSITIONS
+                actions.update(f"{subject}.{tr.action}" for tr in table)
+    return actions
+
+
+def test_every_action_the_code_records_has_words_in_both_languages(chat):
+    actions = recorded_actions()
+    assert {"visit.review", "fault.escalate", "role.grant", "oncall.override"} <= actions
+    i18n = chat.core.i18n
+    missing = [
+        (locale, action)
+        for action in sorted(actions)
+        for locale in LOCALES
+        if not i18n.has(locale, f"audit.{action}")
+    ]
+    assert missing == []
+
+
+def test_an_action_without_words_is_still_not_shown_raw(chat):
+    from handlers.audit import describe
+    from storage.models import AuditEntry
+
+    entry = AuditEntry(action="visit.teleport", subject_type="visit", new_state="elsewhere")
+    described = describe(chat.core.i18n, "zh", entry)
+    assert (
+        described.what == chat.core.i18n.t("zh", "audit.other") and "teleport" not in described.what
+    )
 
 
 def test_missing_reference(chat):
     assert refused(chat, "bob", "audit") == t(chat, "error.missing_arg", name="ref", usage="audit")
+
+
+def test_a_comment_of_several_lines_stays_on_its_entrys_line(chat):
+    from handlers.audit import describe
+    from storage.models import AuditEntry
+
+    entry = AuditEntry(action="fault.update", subject_type="fault", comment="disk 3\nswapped")
+    assert describe(chat.core.i18n, "en", entry).comment == "disk 3 swapped"

@@ -141,17 +141,17 @@ def test_newcomer_walkthrough(tmp_path):
     checkout = run.turn("bob", "visit checkout V-1 tools=全部 card=是").text
     assert "✔ V-1 已签出。" in checkout and "[已签出]" in checkout
 
-    trail = [line for line in run.turn("bob", "audit V-1").lines if "visit." in line]
-    expected = [
-        ("张工 Alice", "visit.request"),
-        ("李管理员 Bob", "visit.review"),
-        ("王主管 Carol", "visit.approve"),
-        ("李管理员 Bob", "visit.checkin"),
-        ("李管理员 Bob", "visit.checkout"),
+    trail = [line for line in run.turn("bob", "audit V-1").lines if " 通过 控制台" in line]
+    expected = [  # the actions in words, never as keys (visit.review)
+        ("张工 Alice", "提交申请"),
+        ("李管理员 Bob", "审核通过"),
+        ("王主管 Carol", "批准"),
+        ("李管理员 Bob", "签到"),
+        ("李管理员 Bob", "签出"),
     ]
     assert len(trail) == len(expected), trail
     for line, (name, action) in zip(trail, expected, strict=True):
-        assert name in line and f"{action}　" in line, line
+        assert name in line and f"：{action}　" in line and "visit." not in line, line
 
     exported = run.turn("bob", "visit export today").text
     assert exported.startswith("📎 ")

@@ -383,3 +383,136 @@ def test_an_empty_level_is_skipped_and_the_admins_are_told(fchat, clock, org_fau
     tick(fchat, clock, 10)
     assert any("has nobody in it" in n and ref in n for n in fchat.notices("bob"))
     assert len(pings(fchat, "carol", ref)) == 1  # the next level, at once
+
+
+# ---- words: tiers, answers, labels, the report
+
+
+def fault_row(chat: Chat, ref: str):
+    from storage.models import Fault
+
+    with chat.core.db.unit_of_work() as session:
+        fault = session.get(Fault, int(ref[2:]))
+        session.expunge(fault)
+        return fault
+
+
+def t(chat: Chat, key: str, locale: str = "en", **params) -> str:
+    return chat.core.i18n.t(locale, key, **params)
+
+
+ANSWERED = [  # typed; the tier as shown in English and in Chinese; (business_down, data_lost)
+    ("Lost rows business_down=no data_lost=yes", "Tier 2 · business not down, data lost",
+     "二级 · 业务未中断，数据丢失", (False, True)),
+    ("Lost rows business_down=yes data_lost=no", "Tier 2 · business down, no data lost",
+     "二级 · 业务中断，数据未丢失", (True, False)),
+    ("2 Lost rows data_lost=yes", "Tier 2 · data lost", "二级 · 数据丢失", (None, True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("typed", "en", "zh", "stored"), ANSWERED)
+def test_the_tier_shows_the_answers_given_and_never_contradicts_them(fchat, typed, en, zh, stored):
+    ref = declare(fchat, typed)
+    assert fchat.card("alice", f"fault show {ref}").fields[0].value == en
+    assert fchat.card("zhang", f"fault show {ref}").fields[0].value == zh
+    assert f"{ref} · {en} ·" in fchat.text("alice", "fault list")
+    fault = fault_row(fchat, ref)
+    assert (fault.business_down, fault.data_lost) == stored
+
+
+def test_a_tier_given_without_answers_is_described_as_the_contract_does(fchat):
+    ref = declare(fchat, "2 VPN down")
+    assert fchat.card("alice", f"fault show {ref}").fields[0].value == t(fchat, "fault.tier2")
+    assert fchat.card("zhang", f"fault show {ref}").fields[0].value == t(fchat, "fault.tier2", "zh")
+
+
+def test_the_card_labels_resolution_and_root_cause_and_a_reopen_clears_them(fchat):
+    ref = declare(fchat, "3 Noise")
+    fchat.text("alice", f"fault resolve {ref} it stopped")
+    fchat.text("alice", f"fault close {ref} cause=loose sensor")
+    lines = fchat.card("alice", f"fault show {ref}").body.splitlines()
+    assert t(fchat, "fault.resolution_is", text="it stopped") in lines
+    assert t(fchat, "fault.root_cause_is", text="loose sensor") in lines
+    zh = fchat.card("zhang", f"fault show {ref}").body.splitlines()
+    assert {"处理总结：it stopped", "根本原因：loose sensor"} <= set(zh)
+    fchat.text("alice", f"fault reopen {ref} it is back")
+    body = fchat.card("alice", f"fault show {ref}").body
+    assert "it stopped" not in body and "loose sensor" not in body
+    fault = fault_row(fchat, ref)
+    assert (fault.resolution, fault.root_cause, fault.resolved_at) == (None, None, None)
+    trail = fchat.card("alice", f"audit {ref}").body  # what was said then stays on record
+    assert "it stopped" in trail and "loose sensor" in trail
+
+
+def test_a_refused_action_is_named_in_the_users_language(fchat):
+    ref = declare(fchat, "3 Noise")
+    assert fchat.text("zhang", f"fault close {ref} cause=x") == (
+        "该故障已申报，待响应，现在不能执行“关闭”。"
+    )
+    fchat.text("alice", f"fault resolve {ref} it stopped")
+    fchat.text("alice", f"fault close {ref} cause=sensor")
+    assert "“调整级别”" in fchat.text("zhang", f"fault tier {ref} 1")
+    assert "“添加进展”" in fchat.text("zhang", f"fault update {ref} more")
+    assert '"Change tier"' in fchat.text("alice", f"fault tier {ref} 1")
+
+
+def test_tiers_are_named_alike_on_cards_and_in_notices(fchat, clock):
+    ref = declare(fchat, "1 Payments down")
+    assert fchat.text("zhang", f"fault tier {ref} 一级") == "该故障已经是一级。"
+    for minutes in (10, 5, 5, 10):  # level 1 and its two repeats, then level 2
+        tick(fchat, clock, minutes)
+    # level 2 pings the supervisors and managers; dan reads Chinese
+    [ping] = pings(fchat, "dan", ref)
+    assert f"{ref}（一级）" in ping and "1 级" not in ping
+    assert f"{ref} (tier 1)" in pings(fchat, "carol", ref)[0]
+
+
+def test_an_empty_level_is_named_in_the_admins_language(fchat, clock, org_faults):
+    from handlers.orgconfig import OrgConfig
+
+    people = [dict(p, locale="zh") if p["handle"] == "bob" else p for p in org_faults["people"]]
+    escalation = [{"notify": ["schedule:weekend", "@nobody-here"]}, {"notify": ["supervisor"]}]
+    data = {**org_faults, "people": people, "faults": {"escalation": escalation}}
+    fchat.core.org = OrgConfig.model_validate(data)
+    fchat.core.seed()
+    ref = declare(fchat, "1 Edge router down")
+    tick(fchat, clock, 10)
+    [notice] = [n for n in fchat.notices("bob") if ref in n]
+    assert "第 1 级（值班表 weekend、@nobody-here）没有人员" in notice
+
+
+def report_lines(text: str, headings: int) -> list[str]:
+    """The report's timeline entries, after checking its line structure: each heading follows a
+    blank line, the entries are consecutive list items, and no raw action key shows."""
+    lines = text.splitlines()
+    heads = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    assert len(heads) == headings and all(lines[i - 1] == "" for i in heads), text
+    entries = [i for i, line in enumerate(lines) if re.match(r"- \d{4}-\d\d-\d\d \d\d:\d\d ", line)]
+    assert entries == list(range(entries[0], entries[-1] + 1)), text
+    assert lines[entries[0] - 1].startswith("## ") and lines[entries[-1] + 1] == "", text
+    assert not re.search(r"\bfault\.[a-z]", text), text
+    return [lines[i] for i in entries]
+
+
+def test_the_report_timeline_is_one_entry_a_line_in_words_in_both_languages(fchat, clock):
+    ref = declare(fchat, "1 Database cluster down impact=orders")
+    tick(fchat, clock, 10)  # escalated to the on-call engineer
+    fchat.text("erin", f"fault ack {ref}")
+    fchat.text("erin", f"fault update {ref} failing over")
+    fchat.text("erin", f"fault tier {ref} 2 orders flow again")
+    fchat.text("erin", f"fault resolve {ref} failed over; primary rebuilt")
+    closing = fchat.say("zhang", f"fault close {ref} cause=disk firmware bug")
+    [post] = [n for n in fchat.notices("#faults") if "Fault handling report" in n]
+    en = report_lines(post, headings=6)
+    assert len(en) == 7
+    assert en[0].endswith("Alice Engineer (alice): declared, tier 1")
+    assert en[1].endswith(": escalation level 1: notified erin")
+    assert en[3].endswith(": progress note — failing over")
+    assert en[4].endswith(": tier changed: tier 1 → tier 2 — orders flow again")
+    assert en[6].endswith("张伟 (zhang): closed — disk firmware bug")
+    [file] = [m for m in closing if isinstance(m, File)]  # zhang closed it: in Chinese
+    zh = report_lines(file.content, headings=6)
+    assert len(zh) == 7
+    assert zh[0].endswith("Alice Engineer (alice)：申报故障（一级）")
+    assert zh[4].endswith("：调整级别：一级 → 二级 —— orders flow again")
+    assert zh[5].endswith("：已解决 —— failed over; primary rebuilt")

@@ -129,3 +129,76 @@ def test_escalation_pings_whoever_is_on_call_and_skips_an_empty_schedule(ochat, 
     assert any("has nobody in it" in n for n in ochat.notices("bob"))  # the admins are told
     assert any(f"fault ack {ref}" in n for n in ochat.notices("zhang"))  # the override
     assert not any(f"fault ack {ref}" in n for n in ochat.notices("erin"))
+
+
+def test_an_override_later_today_is_who_comes_next(ochat):
+    ochat.text(
+        "carol", 'oncall override primary @zhang from="2026-11-23 12:00" to="2026-11-23 18:00"'
+    )
+    assert now_next(ochat)["primary"] == ("now Erin Engineer until 2026-11-23 12:00; next 张伟")
+
+
+def test_an_override_covering_the_next_hand_over_is_who_comes_next(ochat, clock):
+    # night: zhang until 20:00, then erin by the rotation; alice stands in from 19:00 to 22:00
+    ochat.text(
+        "carol", 'oncall override night @alice from="2026-11-23 19:00" to="2026-11-23 22:00"'
+    )
+    assert now_next(ochat)["night"] == "now 张伟 until 2026-11-23 19:00; next Alice Engineer"
+    clock.advance(timedelta(hours=9))  # 19:00: alice's override, then erin's night resumes
+    assert now_next(ochat)["night"] == (
+        "now Alice Engineer until 2026-11-23 22:00; next Erin Engineer"
+    )
+    clock.advance(timedelta(hours=3))  # 22:00: erin until her hand-over at 20:00 tomorrow
+    assert now_next(ochat)["night"] == (
+        "now Erin Engineer until 2026-11-24 20:00; next Alice Engineer"
+    )
+
+
+def book(chat: Chat, text: str, who: str = "carol") -> int:
+    """Book an override (it must succeed) and return its number, as the answer gives it."""
+    answer = chat.text(who, f"oncall override {text}")
+    found = re.search(r"override #(\d+)\)", answer)
+    assert found, answer
+    return int(found.group(1))
+
+
+def test_the_overrides_are_listed_current_and_upcoming_with_who_booked_them(ochat, clock):
+    assert ochat.card("alice", "oncall overrides").body == "nothing booked"
+    book(ochat, 'primary @zhang from="2026-11-23 11:00" to="2026-11-23 12:00"')
+    book(ochat, 'night @alice from="2026-11-24 20:00" to="2026-11-25 08:00"', who="alice")
+    book(ochat, 'primary @bob from="2026-11-23 10:00" to="2026-11-23 10:30"')
+    clock.advance(timedelta(minutes=45))  # 10:45: bob's is over, zhang's is next
+    card = ochat.card("erin", "oncall overrides")
+    assert card.body.splitlines() == [  # not bob's: it is over
+        "#1 primary: 张伟 2026-11-23 11:00 – 2026-11-23 12:00 (booked by Carol Supervisor)",
+        "#2 night: Alice Engineer 2026-11-24 20:00 – 2026-11-25 08:00 (booked by Alice Engineer)",
+    ]
+    assert card.title == "On-call overrides (2)"
+    assert ochat.card("erin", "oncall overrides night").body.startswith("#2 night:")
+    zh = ochat.card("zhang", "值班 替班列表").body.splitlines()
+    assert zh[0] == "#1 primary：张伟 2026-11-23 11:00 – 2026-11-23 12:00（Carol Supervisor 安排）"
+
+
+def test_an_override_can_be_cancelled_by_whoever_may_book_it(ochat, clock):
+    mine = book(ochat, 'primary @alice from="2026-11-23 12:00" to="2026-11-23 18:00"', "alice")
+    theirs = book(ochat, 'night @zhang from="2026-11-24 20:00" to="2026-11-25 08:00"')
+    assert "supervisor role" in ochat.text("alice", f"oncall cancel {theirs}")
+    assert ochat.text("carol", "oncall cancel 9") == "#9 does not exist."
+    assert "not an override number" in ochat.text("carol", "oncall cancel banana")
+    assert "Alice Engineer" in ochat.text("alice", f"oncall cancel {mine}")  # her own
+    assert (
+        now_next(ochat)["primary"]
+        == "now Erin Engineer until 2026-11-30 09:00; next Alice Engineer"
+    )
+    clock.advance(timedelta(days=1, hours=11))  # Tue 21:00: zhang's override is on
+    assert now_next(ochat)["night"].startswith("now 张伟")
+    assert "张伟" in ochat.text("dan", f"值班 取消替班 {theirs}")  # a manager may too
+    assert now_next(ochat)["night"].startswith("now Alice Engineer")  # the rotation resumes
+    assert f"#{theirs}" not in ochat.text("alice", "oncall overrides")
+    cancelled = [a for a in ochat.audit() if a.action == "oncall.cancel"]
+    assert [(a.subject_id, a.details["person"]) for a in cancelled] == [
+        (mine, "alice"),
+        (theirs, "zhang"),
+    ]
+    # the part already served stays on record: zhang was on from 20:00 until the cancellation
+    assert "over" in ochat.text("carol", f"oncall cancel {theirs}")

@@ -62,13 +62,29 @@ def actions(i18n: I18n, locale: str, fault: Fault) -> list[Action]:
     return by_state[fault.state]
 
 
+def tier_label(i18n: I18n, locale: str, fault: Fault) -> str:
+    """The tier as the contract describes it; when the contract's two questions were answered,
+    the tier with the answers given instead, which the contract's wording could contradict."""
+    answers = [
+        i18n.t(locale, f"fault.{question}_{'yes' if answer else 'no'}")
+        for question, answer in (
+            ("business_down", fault.business_down),
+            ("data_lost", fault.data_lost),
+        )
+        if answer is not None
+    ]
+    if not answers:
+        return i18n.t(locale, f"fault.tier{fault.tier}")
+    return i18n.t(locale, "fault.tier_answered", tier=fault.tier, answers=answers)
+
+
 def fault_card(i18n: I18n, locale: str, fault: Fault, now: datetime, *, with_actions=True) -> Card:
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
     start = fault.declared_at
     respond = clock(i18n, locale, fault.respond_due_at, fault.acknowledged_at, start, now)
     resolve = clock(i18n, locale, fault.resolve_due_at, fault.resolved_at, start, now)
     fields = [
-        Field(t("field.tier"), t(f"fault.tier{fault.tier}")),
+        Field(t("field.tier"), tier_label(i18n, locale, fault)),
         Field(t("field.respond"), respond),
         Field(t("field.resolve"), resolve),
         Field(t("field.system"), fault.system or "—"),
@@ -85,8 +101,8 @@ def fault_card(i18n: I18n, locale: str, fault: Fault, now: datetime, *, with_act
         for x in (
             fault.description,
             fault.impact and t("fault.impact_is", impact=fault.impact),
-            fault.resolution,
-            fault.root_cause,
+            fault.resolution and t("fault.resolution_is", text=fault.resolution),
+            fault.root_cause and t("fault.root_cause_is", text=fault.root_cause),
         )
         if x
     )

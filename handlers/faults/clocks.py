@@ -176,15 +176,29 @@ def people_of(ctx: Context, targets: list[str]) -> list[Person]:
     return list(dict.fromkeys([*scheduled, *found]))
 
 
+def target_words(ctx: Context, locale: str, targets: list[str]) -> list[str]:
+    """A level's targets in words: a role by its name, ``schedule:NAME`` as that schedule,
+    a handle (or a role the catalogs do not name) as written in the organisation file."""
+    i18n = ctx.i18n
+
+    def word(target: str) -> str:
+        if target.startswith("schedule:"):
+            return i18n.t(locale, "fault.schedule_target", name=target.removeprefix("schedule:"))
+        known = not target.startswith("@") and i18n.has(locale, f"role.{target}")
+        return i18n.t(locale, f"role.{target}") if known else target
+
+    return [word(t) for t in targets]
+
+
 def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:
     levels = ctx.org.faults.escalation
     subject = ref("fault", fault.id)
     while level < len(levels) and not (people := people_of(ctx, levels[level].notify)):
-        empty = ", ".join(levels[level].notify)
 
-        def nobody(locale, empty=empty, n=level + 1):
+        def nobody(locale, targets=levels[level].notify, n=level + 1):
+            who = target_words(ctx, locale, targets)
             return Text(
-                ctx.i18n.t(locale, "fault.level_empty", ref=subject, level=n, who=empty), "warning"
+                ctx.i18n.t(locale, "fault.level_empty", ref=subject, level=n, who=who), "warning"
             )
 
         notify.role(ctx, "admin", nobody, subject)

@@ -7,7 +7,7 @@ from handlers.context import Context
 from handlers.errors import NotFound, UserError
 from handlers.faults import clocks, policy, report
 from handlers.faults import states as s
-from handlers.faults.cards import fault_card
+from handlers.faults.cards import fault_card, tier_label
 from handlers.forms import FormField, form
 from handlers.grammar import parse_bool
 from handlers.messages import Card, Text
@@ -82,7 +82,7 @@ def declare(ctx: Context, inv: Invocation) -> None:
         raise UserError("error.missing_arg", name="title", usage="fault.declare")
     now = ctx.now()
     respond_by, resolve_by = policy.deadlines(ctx.org, tier, now, inv.opt("site"))
-    lost = inv.opt("data_lost")
+    down, lost = inv.opt("business_down"), inv.opt("data_lost")
     fault = Fault(
         tier=tier,
         title=title[:200],
@@ -90,6 +90,7 @@ def declare(ctx: Context, inv: Invocation) -> None:
         site_code=inv.opt("site"),
         description=inv.opt("description"),
         impact=inv.opt("impact"),
+        business_down=None if down is None else parse_bool(down),
         data_lost=None if lost is None else parse_bool(lost),
         state=s.DECLARED,
         declared_by_id=ctx.actor.id,
@@ -214,6 +215,7 @@ def reopen(ctx: Context, inv: Invocation) -> None:
         raise UserError("error.reason_required")
     change(ctx, fault, "reopen", comment=reason)
     fault.resolved_at = fault.resolved_by_id = fault.closed_at = None
+    fault.resolution = fault.root_cause = None  # the earlier ones stay in the audit log
     ctx.session.flush()
     ctx.session.refresh(fault)
     clocks.arm(ctx, fault)  # the resolution clock runs again, against the original target
@@ -267,7 +269,7 @@ def list_faults(ctx: Context, inv: Invocation) -> None:
         q = q.where(late_ack | late_fix)
     faults = ctx.session.scalars(q.limit(30)).all()
     lines = [
-        f"{ref('fault', f.id)} · {ctx.t(f'fault.tier{f.tier}')} · "
+        f"{ref('fault', f.id)} · {tier_label(ctx.i18n, ctx.locale, f)} · "
         f"{ctx.t(f'state.fault_{f.state}')} · {f.title[:60]}"
         for f in faults
     ]

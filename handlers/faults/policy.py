@@ -35,7 +35,9 @@ def is_tier(word: str) -> bool:
 
 def infer_tier(business_down: str, data_lost: str) -> int:
     """The contract's definitions: both → 1; business down only → 2; neither → 3. Data lost
-    with the business still running is not in the contract: it is treated as tier 2."""
+    with the business still running is not in the contract: tier 2, as it needs more than an
+    alarm's handling yet is not the contract's tier 1 (both). The card shows the answers with
+    the tier (cards.tier_label), so its label never says "business down" for it."""
     down, lost = parse_bool(business_down), parse_bool(data_lost)
     if down and lost:
         return 1

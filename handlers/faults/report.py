@@ -2,29 +2,25 @@
 audit log, the tier and its targets, the times achieved, root cause, actions and follow-ups.
 It is posted to the faults channel and given to whoever closed the fault as a Markdown file."""
 
-from sqlalchemy import select
-
-from handlers import notify
+from handlers import audit, notify
 from handlers.context import Context
-from handlers.faults.cards import clock
+from handlers.faults.cards import clock, tier_label
 from handlers.messages import File, Text
 from handlers.refs import ref
-from storage.models import AuditEntry, Fault
+from storage.models import Fault
 
 
 def render(ctx: Context, locale: str, fault: Fault) -> str:
-    entries = ctx.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.subject_type == "fault", AuditEntry.subject_id == fault.id)
-        .order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
     start, i18n = fault.declared_at, ctx.i18n
     return i18n.render(
         locale,
         "fault_report",
         fault=fault,
         ref=ref("fault", fault.id),
-        entries=entries,
+        tier=tier_label(i18n, locale, fault),
+        entries=[
+            audit.describe(i18n, locale, e) for e in audit.entries(ctx.session, "fault", fault.id)
+        ],
         response=clock(i18n, locale, fault.respond_due_at, fault.acknowledged_at, start, start),
         resolution=clock(i18n, locale, fault.resolve_due_at, fault.resolved_at, start, start),
     )
