@@ -3,6 +3,7 @@ actions by number. Reads a script from standard input when it is not a terminal.
 """
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +12,25 @@ from typing import TextIO
 from bot.delivery import Outgoing
 from bot.runtime import Runtime
 from handlers.context import Origin
-from handlers.messages import Action, Card, File, Message, Text
+from handlers.messages import Action, Card, File, Message, Text, starts_with_icon
 
 TONE_MARK = {"info": "", "success": "✔ ", "warning": "⚠ ", "danger": "✖ "}
 QUIT = {"quit", "exit", ":q", "退出"}
 SWITCH = ("as", ":as", "切换")
+# terminal escape sequences (CSI, OSC and the like), then any other C0/C1 control but \t and \n
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without what would drive the terminal: escape sequences and control characters
+    (a carriage return too); line breaks and tabs stay."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def tone_mark(tone: str, text: str) -> str:
+    """The tone's mark in front of ``text``, unless the text opens with an icon of its own."""
+    return "" if starts_with_icon(text) else TONE_MARK[tone]
 
 
 class ConsoleOutput:
@@ -32,17 +47,17 @@ class ConsoleOutput:
 
     def write(self, text: str) -> None:
         with self.lock:
-            print(text, file=self.stream, flush=True)
+            print(printable(text), file=self.stream, flush=True)
 
     def show(self, message: Message, header: str = "", *, compact: bool = False) -> None:
         with self.lock:
             if header:
-                print(header, file=self.stream)
-            print(self._render(message, compact), file=self.stream, flush=True)
+                print(printable(header), file=self.stream)
+            print(printable(self._render(message, compact)), file=self.stream, flush=True)
 
     def _render(self, message: Message, compact: bool) -> str:
         if isinstance(message, Text):
-            return TONE_MARK[message.tone] + message.text
+            return tone_mark(message.tone, message.text) + message.text
         if isinstance(message, File):
             path = self.files_dir / Path(message.name).name
             path.write_text(message.content, encoding="utf-8")
@@ -52,7 +67,7 @@ class ConsoleOutput:
     def _card(self, card: Card, compact: bool) -> str:
         """A card as a box; ``compact`` keeps only the title, state and buttons."""
         state = f"  [{card.state_label}]" if card.state_label else ""
-        lines = [f"┌─ {TONE_MARK[card.tone]}{card.title}{state}"]
+        lines = [f"┌─ {tone_mark(card.tone, card.title)}{card.title}{state}"]
         if not compact:
             lines += [f"│ {f.label}: {f.value}" for f in card.fields]
         if card.body and not compact:

@@ -4,6 +4,7 @@ A card action carries a stable id (``visit.approve``), the subject it acts on an
 typed-command twin (``visit approve V-12``), so anything a button does can be typed.
 """
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -78,6 +79,15 @@ def from_dict(data: dict[str, Any]) -> Message:
         values["actions"] = [Action(**a) for a in data.get("actions", [])]
         return Card(**values)
     raise ValueError(f"unknown message kind: {kind!r}")
+
+
+def starts_with_icon(text: str) -> bool:
+    """Whether ``text`` opens with an icon of its own (an emoji or symbol: ✅ ⚠ 🚨 ⏰ ❌ …).
+
+    Renderers put their tone icon in front of a text only when it has none, so a text never
+    shows two icons (``⚠ ⚠``)."""
+    first = text.lstrip()[:1]
+    return bool(first) and unicodedata.category(first) == "So"
 
 
 def plain_text(message: Message) -> str:

@@ -157,8 +157,8 @@ def test_newcomer_walkthrough(tmp_path):
     assert exported.startswith("📎 ")
     files = list(tmp_path.glob("visitor-log_*.csv"))
     assert len(files) == 1 and str(files[0]) in exported
-    rows = list(csv.DictReader(files[0].read_text("utf-8-sig").splitlines()))
-    assert [(r["ref"], r["state"], r["access_card"]) for r in rows] == [
+    rows = list(csv.DictReader(files[0].read_text("utf-8-sig").splitlines()))  # headers in zh
+    assert [(r["编号"], r["状态"], r["临时访问卡"]) for r in rows] == [
         ("V-1", "checked_out", "A-07")
     ]
 

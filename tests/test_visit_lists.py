@@ -6,6 +6,7 @@ import io
 import pytest
 
 from handlers.messages import File
+from handlers.visits.lists import CSV_COLUMNS
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     FULL_ID,
@@ -158,8 +159,10 @@ def export(chat, who: str, command: str) -> File:
 
 
 def rows_of(file: File) -> list[dict[str, str]]:
+    """The rows, by column (the header row is in the reader's language)."""
     assert file.content.startswith("\ufeff")  # Excel needs the BOM to read UTF-8
-    return list(csv.DictReader(io.StringIO(file.content[1:])))
+    rows = list(csv.reader(io.StringIO(file.content[1:])))[1:]
+    return [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows]
 
 
 @pytest.fixture
@@ -187,9 +190,9 @@ def test_export_one_day_by_check_in_time(chat, log):
     assert file.caption == t(chat, "visit.export_caption", count=2, span="2026-11-25 – 2026-11-25")
     header = file.content[1:].splitlines()[0]
     assert header == (
-        "ref,state,visitor,company,contact,id_type,id_last4,task,room,responsible,requester,"
-        "planned_start,duration_minutes,checked_in_at,access_card,tools_in,checked_out_at,"
-        "tools_out,tools_missing,card_returned_at"
+        "Reference,State,Visitor,Company,Contact,ID type,ID last 4,Task,Room,Responsible person,"
+        "Requester,Planned start,Duration (minutes),Checked in,Access card,Tools brought in,"
+        "Checked out,Tools taken out,Tools missing,Card returned"
     )
     rows = rows_of(file)
     assert [r["ref"] for r in rows] == [log["wed1"], log["wed2"]]

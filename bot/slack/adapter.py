@@ -14,7 +14,6 @@ however often Slack retries them.
 """
 
 import asyncio
-import html
 import json
 import logging
 import re
@@ -30,6 +29,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.slack.blocks import blocks, fallback, form_modal, home_view, prompt_modal
+from bot.slack.markup import slack_text
 from bot.workers import Cores
 from handlers.context import Origin
 from handlers.core import Core
@@ -42,15 +42,6 @@ ANSWERS = "maintbot.answers"  # the request context's list of answers its ack ma
 SHORT_QUEUE = 8  # jobs per worker (a few ms each) an acknowledgement still waits behind
 
 LOCALE_WAIT = 0.5  # seconds a modal waits for the user's language before using the default
-_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
-_CHANNEL = re.compile(r"<#(C\w+)(?:\|([^>]*))?>")
-
-
-def slack_text(text: str) -> str:
-    """Slack's message formatting back to what the user typed: links, channels, escapes."""
-    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
-    return html.unescape(text)
 
 
 @dataclass
@@ -140,7 +131,7 @@ class SlackAdapter:
     def on_command(self, ack, body: dict[str, Any], context) -> None:
         origin = Origin("slack", body.get("user_id"), body.get("channel_id"))
         text = slack_text(body.get("text") or "")
-        late = ("response", f"{body.get('channel_id', '')} {body.get('response_url', '')}")
+        late = _late("response", origin, body.get("response_url"))
         form = self.core.form_for(text) if body.get("trigger_id") else None
         if form is not None:
             ack()
@@ -226,7 +217,7 @@ class SlackAdapter:
         origin = Origin("slack", body.get("user", {}).get("id"), _channel_of(body))
         # a card that only the clicker sees is replaced by the answer, so no stale buttons stay
         kind = "replace" if (body.get("container") or {}).get("is_ephemeral") else "response"
-        late = (kind, f"{origin.channel or ''} {body.get('response_url', '')}")
+        late = _late(kind, origin, body.get("response_url"))
         try:
             value = json.loads(action.get("value") or "")
             command, prompt = value["c"], value.get("p")
@@ -389,6 +380,14 @@ def _reply(core: Core, origin: Origin, target_kind: str, target: str, messages: 
 
 def _notice(core: Core, origin: Origin, late: tuple[str, str], key: str) -> None:
     _reply(core, origin, *late, [core.notice_for(origin, key)])
+
+
+def _late(kind: str, origin: Origin, response_url: Any) -> tuple[str, str]:
+    """Where an answer that misses the acknowledgement goes: the interaction's response URL, or
+    the person's DM when Slack sent none (or something that is not one)."""
+    if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
+        return kind, f"{origin.channel or ''} {response_url}"
+    return "person", origin.user or ""
 
 
 def _channel_of(body: dict[str, Any]) -> str | None:

@@ -1,11 +1,18 @@
-"""Neutral messages → Block Kit, within Slack's limits; forms → modals."""
+"""Neutral messages → Block Kit, within Slack's limits; forms → modals.
+
+Message text is plain text: everything of it that Slack parses as mrkdwn (a message's ``text``,
+mrkdwn sections, fields, context, a file's comment) is escaped (&, <, >), so it can mention
+nobody and make no link. The only live markup is the renderer's own: the ``<@U…>`` mentions of
+``Text.mentions``, bold field labels, tone emoji. Headers, buttons and modal labels are
+``plain_text``: Slack does not parse them.
+"""
 
 import json
 from typing import Any
 
 from handlers.forms import Form
 from handlers.i18n import I18n
-from handlers.messages import Card, File, Message, Text
+from handlers.messages import Card, File, Message, Text, starts_with_icon
 
 TONE_EMOJI = {
     "info": "",
@@ -29,13 +36,19 @@ def escape(text: str) -> str:
 
 
 def fallback(message: Message) -> str:
-    """The plain text Slack shows in notifications and where blocks cannot be shown."""
+    """The message's ``text``: what Slack shows in notifications and where blocks cannot be
+    shown. Slack parses it as mrkdwn, so it is escaped like the blocks."""
     if isinstance(message, Text):
-        return cut(_at(message) + message.text, 3000)
+        return cut(_at(message) + escape(message.text), 3000)
     if isinstance(message, File):
-        return message.caption or message.name
+        return escape(message.caption or message.name)
     state = f" [{message.state_label}]" if message.state_label else ""
-    return cut(message.title + state, 3000)
+    return cut(escape(message.title + state), 3000)
+
+
+def tone_icon(tone: str, text: str) -> str:
+    """The tone's emoji in front of ``text``, unless the text opens with an icon of its own."""
+    return "" if starts_with_icon(text) else TONE_EMOJI[tone]
 
 
 def _at(message: Text) -> str:
@@ -49,10 +62,10 @@ def action_value(command: str, prompt: str | None) -> str:
 
 def blocks(message: Message) -> list[dict[str, Any]]:
     if isinstance(message, Text):
-        text = TONE_EMOJI[message.tone] + _at(message) + escape(message.text)
+        text = tone_icon(message.tone, message.text) + _at(message) + escape(message.text)
         return [{"type": "section", "text": {"type": "mrkdwn", "text": cut(text, SECTION)}}]
     if isinstance(message, File):
-        return [{"type": "section", "text": {"type": "mrkdwn", "text": escape(fallback(message))}}]
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": fallback(message)}}]
     return card_blocks(message)
 
 
@@ -69,11 +82,8 @@ def card_blocks(card: Card) -> list[dict[str, Any]]:
     if card.body:
         text = cut(escape(card.body), SECTION)
         result.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-    context = " · ".join(
-        part
-        for part in (card.subject, card.state_label and TONE_EMOJI[card.tone] + card.state_label)
-        if part
-    )
+    state = card.state_label and tone_icon(card.tone, card.state_label) + escape(card.state_label)
+    context = " · ".join(part for part in (card.subject and escape(card.subject), state) if part)
     if context:
         result.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     if card.actions:

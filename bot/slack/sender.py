@@ -3,7 +3,8 @@
 Targets: ``person`` (a Slack user id; the DM is opened with conversations.open), ``channel``
 (a channel id), ``thread`` (``channel:ts``), ``response`` (``channel response_url``: the
 interaction's own reply hook, ephemeral), ``replace`` (the same, replacing the ephemeral message
-that was clicked). An update rewrites ``channel:ts`` with chat.update.
+that was clicked). An update rewrites ``channel:ts`` with chat.update. A target that cannot be
+used (a response without an http(s) URL, a thread without its message) fails permanently at once.
 """
 
 import json
@@ -11,12 +12,13 @@ import logging
 import threading
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.delivery import DeliveryError, Outgoing
-from bot.slack.blocks import blocks, fallback
+from bot.slack.blocks import blocks, escape, fallback
 from handlers.messages import File
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ class SlackSender:
             raise DeliveryError(f"{err.__class__.__name__}: {err}") from None
 
     def _send(self, item: Outgoing) -> str | None:
+        if problem := malformed(item):  # it would fail the same way on every attempt
+            raise DeliveryError(f"malformed {item.target_kind} target: {problem}", permanent=True)
         message = item.message
         if item.target_kind in ("response", "replace"):
             channel, _, url = item.target.partition(" ")
@@ -82,7 +86,7 @@ class SlackSender:
             filename=file.name,
             content=file.content,
             title=file.name,
-            initial_comment=file.caption or None,
+            initial_comment=escape(file.caption) or None,
             thread_ts=thread_ts,
         )
         uploaded = answer.get("files") or [answer.get("file") or {}]
@@ -95,15 +99,18 @@ class SlackSender:
             "text": fallback(message),
             "blocks": blocks(message),
         }
-        request = urllib.request.Request(
-            url,
-            data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            method="POST",
-        )
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         try:
+            request = urllib.request.Request(
+                url,
+                data=data,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+                method="POST",
+            )
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                 answer.read()
+        except ValueError as err:  # a URL urllib cannot use (http.client.InvalidURL too)
+            raise DeliveryError(f"response_url: {err}", permanent=True) from None
         except urllib.error.HTTPError as err:
             if err.code == 429 or err.code >= 500:
                 raise DeliveryError(
@@ -112,6 +119,24 @@ class SlackSender:
             # 404 and 410: the response URL expired (30 minutes, five uses) — it will not work again
             raise DeliveryError(f"response_url HTTP {err.code}", permanent=True) from None
         return None
+
+
+def malformed(item: Outgoing) -> str | None:
+    """What makes the item's target unusable (no response URL, a thread without its message…),
+    or None when it can be tried."""
+    if item.target_kind in ("response", "replace"):
+        url = item.target.partition(" ")[2]
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"not a response URL: {url!r}"
+        return None
+    if item.target_kind == "thread":
+        channel, _, ts = item.target.partition(":")
+        return None if channel and ts else f"not channel:ts: {item.target!r}"
+    return None if item.target.strip() else "empty"
 
 
 def _after(err) -> float | None:

@@ -3,6 +3,11 @@ everything else (and anything sent to a group, where cards cannot be clicked) as
 
 Each button's ``key`` is its typed-command twin; a button that needs an answer (a reason) has a
 ``?`` in front, and the click is answered with the command to type.
+
+Message text is plain text. WeCom markdown has mentions (``<@userid>``, group robots), ``<font>``
+tags and ``[text](url)`` links, and no escape: in markdown, the text's ``< > [ ]`` become their
+full-width look-alikes (＜ ＞ ［ ］), so only the renderer's own markup is live. Template cards
+are not parsed as markup: their text is left as it is.
 """
 
 from typing import Any
@@ -14,6 +19,12 @@ STYLE = {"primary": 1, "default": 2, "danger": 3}  # blue, grey, red
 MARKDOWN = 2048  # bytes, message/send and appchat/send
 TITLE, DESC, KEYNAME, VALUE, SUB_TITLE, BUTTON, KEY = 60, 60, 10, 60, 500, 16, 1024
 FONT = {"success": "info", "warning": "warning", "danger": "warning", "info": "comment"}
+INERT = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］"})  # markup → look-alikes
+
+
+def inert(text: str) -> str:
+    """Plain text that WeCom markdown shows as it is: no mention, tag or link in it is live."""
+    return text.translate(INERT)
 
 
 def cut(text: str, limit: int) -> str:
@@ -64,20 +75,25 @@ def template_card(card: Card, task_id: str) -> dict[str, Any]:
     return result
 
 
-def markdown(message: Message, type_hint: str) -> str:
-    """WeCom markdown; a card's buttons become the commands to type (``type_hint`` leads)."""
+def markdown(message: Message, type_hint: str, *, mentions: bool = False) -> str:
+    """WeCom markdown; a card's buttons become the commands to type (``type_hint`` leads).
+    With ``mentions`` (a group robot: the only sender whose markdown can mention), a text
+    @-mentions its ``mentions``."""
     if isinstance(message, Text):
-        text = message.text
+        text = inert(message.text)
         if message.tone in ("warning", "danger"):
             text = f'<font color="warning">{text}</font>'
+        if mentions:
+            text = "".join(f"<@{user}> " for user in message.mentions) + text
         return cut_bytes(text, MARKDOWN)
     if isinstance(message, File):
-        return cut_bytes(f"**{message.caption or message.name}**\n{message.content}", MARKDOWN)
-    lines = [f"**{message.title}**"]
-    lines += [f"> {f.label}: {f.value}" for f in message.fields]
+        caption, content = inert(message.caption or message.name), inert(message.content)
+        return cut_bytes(f"**{caption}**\n{content}", MARKDOWN)
+    lines = [f"**{inert(message.title)}**"]
+    lines += [f"> {inert(f.label)}: {inert(f.value)}" for f in message.fields]
     if message.body:
-        lines.append(message.body)
-    context = " · ".join(p for p in (message.subject, message.state_label) if p)
+        lines.append(inert(message.body))
+    context = inert(" · ".join(p for p in (message.subject, message.state_label) if p))
     if context:
         lines.append(f'<font color="{FONT[message.tone]}">{context}</font>')
     if message.actions:

@@ -139,7 +139,7 @@ class WeComSender:
         response = self.client._http.post(
             self.client.API_BASE_URL + "webhook/send",
             params={"key": key},
-            json=self._markdown(item),
+            json=self._markdown(item, mentions=True),  # a robot's markdown can @-mention
             timeout=self.client.timeout,
         )
         response.raise_for_status()
@@ -150,9 +150,10 @@ class WeComSender:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _markdown(self, item: Outgoing, **target) -> dict[str, Any]:
+    def _markdown(self, item: Outgoing, *, mentions: bool = False, **target) -> dict[str, Any]:
         hint = self.i18n.t(item.locale, "wecom.type_to_act")
-        body = {"msgtype": "markdown", "markdown": {"content": render.markdown(item.message, hint)}}
+        content = render.markdown(item.message, hint, mentions=mentions)
+        body = {"msgtype": "markdown", "markdown": {"content": content}}
         if "touser" in target:
             body["agentid"] = self.agent_id
         return {**target, **body}

@@ -1,15 +1,14 @@
 """Visit lists (pending, today, mine, onsite) and the visitor-log CSV export."""
 
-import csv
-import io
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import or_, select
 
 from handlers.context import Context
 from handlers.errors import Forbidden, UserError
+from handlers.exports import csv_file
 from handlers.grammar import parse_when
-from handlers.messages import Card, File
+from handlers.messages import Card
 from handlers.refs import ref
 from handlers.registry import Invocation, command
 from handlers.visits import states as s
@@ -74,6 +73,7 @@ def list_visits(ctx: Context, inv: Invocation) -> None:
     ctx.reply(Card(title=ctx.t(f"visit.list_{kind}", count=min(len(visits), LIMIT)), body=body))
 
 
+# the export's columns, in a fixed order; each header is csv.visit.<column> in the reader's language
 CSV_COLUMNS = (
     "ref",
     "state",
@@ -141,10 +141,8 @@ def export(ctx: Context, inv: Invocation) -> None:
         .where(Visit.checked_in_at >= lo, Visit.checked_in_at < hi)
         .order_by(Visit.checked_in_at)
     ).all()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(_row(ctx, v) for v in visits)
+    header = [ctx.t(f"csv.visit.{column}") for column in CSV_COLUMNS]
     span = f"{lo.date().isoformat()}_{(hi - timedelta(days=1)).date().isoformat()}"
     caption = ctx.t("visit.export_caption", count=len(visits), span=span.replace("_", " – "))
-    ctx.reply(File(f"visitor-log_{span}.csv", "\ufeff" + out.getvalue(), "text/csv", caption))
+    rows = (_row(ctx, v) for v in visits)
+    ctx.reply(csv_file(f"visitor-log_{span}.csv", header, rows, caption))
