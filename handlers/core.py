@@ -173,7 +173,7 @@ class Core:
         with self.db.unit_of_work() as session:
             ctx = self.context(session, SYSTEM, Origin("system", "outbox"))
 
-            def build(locale):
+            def build(locale, _viewer):
                 text = self.i18n.t(
                     locale, "delivery.failed", platform=platform, target=target, reason=reason
                 )

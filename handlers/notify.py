@@ -1,8 +1,10 @@
 """Notices leave only through the outbox, written in the same transaction as their cause.
 
-A notice is rendered in its recipient's locale when it is queued, then routed: a person gets it
-on the platform they last wrote from, else on the first active platform where they have an id;
-a channel kind goes to every active platform that has an address for it.
+A notice is built when it is queued, for whoever will read it: in their locale, and for the
+person a direct message goes to (a card shows them only the buttons they may use; a channel's
+copy is built for no one in particular). Then it is routed: a person gets it on the platform they
+last wrote from, else on the first active platform where they have an id; a channel kind goes to
+every active platform that has an address for it.
 """
 
 import dataclasses
@@ -18,7 +20,9 @@ from storage.models import OutboxMessage, Person, RoleGrant
 log = logging.getLogger(__name__)
 
 PLATFORM_ORDER = ("slack", "wecom", "console")
-Builder = Callable[[str], Message]
+# builds a notice in a locale for its viewer: the Person a direct message goes to, None for a
+# channel (builders that say the same to everyone ignore it)
+Builder = Callable[[str, Person | None], Message]
 
 
 def _person_address(person: Person, platform: str) -> str | None:
@@ -79,7 +83,7 @@ def person(ctx: Context, recipient: Person, build: Builder, subject: str | None 
                 target_kind="person",
                 target=address,
                 locale=locale,
-                message=build(locale),
+                message=build(locale, recipient),
                 subject=subject,
                 person_id=recipient.id,
             )
@@ -128,7 +132,7 @@ def channel(
             and addresses[platform]
             and platform in (only or PLATFORM_ORDER)
         ):
-            message = build(locale)
+            message = build(locale, None)
             ids = tuple(a for p in mention if (a := _person_address(p, platform)))
             if ids and isinstance(message, Text):
                 message = dataclasses.replace(message, mentions=ids)
@@ -147,13 +151,46 @@ def channel(
 
 
 def subject_card(
-    ctx: Context, kind: str, build: Builder, subject: str, *, only: tuple[str, ...] = ()
+    ctx: Context,
+    kind: str,
+    build: Builder,
+    subject: str,
+    *,
+    to: Sequence[Person] = (),
+    only: tuple[str, ...] = (),
 ) -> int:
-    """Show a subject's card: posted to channel ``kind`` the first time; afterwards every card
-    already shown for the subject (in channels and in direct messages) is updated in place, so
-    its state is current and stale buttons disappear. ``only`` limits the updates to those
-    platforms (a countdown repaints Slack every minute, not WeCom, where an update costs a
+    """Show a subject's card: posted to channel ``kind`` the first time, and sent as a new
+    message to each person of ``to``; every other card already shown for the subject is updated
+    in place, for its own viewer, so its state is current and stale buttons disappear.
+
+    Each channel and each person holds one live card per subject: a new copy sent to someone
+    takes over from the one they had, which is left as it was. ``only`` limits the updates to
+    those platforms (a countdown repaints Slack every minute, not WeCom, where an update costs a
     response code) and never posts."""
+    live = _live_cards(ctx, subject, only)
+    count = 0 if live or only else channel(ctx, kind, build, subject)
+    fresh = {p.id for p in to}
+    for original in live:
+        if original.person_id in fresh:
+            continue
+        viewer = ctx.session.get(Person, original.person_id) if original.person_id else None
+        _enqueue(
+            ctx,
+            platform=original.platform,
+            target_kind=original.target_kind,
+            target=original.target,
+            locale=original.locale,
+            message=build(original.locale, viewer),
+            subject=subject,
+            person_id=original.person_id,
+            replaces_id=original.id,
+        )
+        count += 1
+    return count + sum(person(ctx, p, build, subject) for p in to)
+
+
+def _live_cards(ctx: Context, subject: str, only: tuple[str, ...]) -> list[OutboxMessage]:
+    """The newest card shown for ``subject`` to each person and in each channel."""
     query = (
         select(OutboxMessage)
         .where(
@@ -162,26 +199,15 @@ def subject_card(
             OutboxMessage.replaces_id.is_(None),
             OutboxMessage.status.not_in(("failed", "dead")),
         )
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.id.desc())
     )
     if only:
         query = query.where(OutboxMessage.platform.in_(only))
-    shown = ctx.session.scalars(query).all()
-    if not shown:
-        return 0 if only else channel(ctx, kind, build, subject)
-    for original in shown:
-        _enqueue(
-            ctx,
-            platform=original.platform,
-            target_kind=original.target_kind,
-            target=original.target,
-            locale=original.locale,
-            message=build(original.locale),
-            subject=subject,
-            person_id=original.person_id,
-            replaces_id=original.id,
-        )
-    return len(shown)
+    live: dict[tuple, OutboxMessage] = {}
+    for row in ctx.session.scalars(query):
+        key = (row.person_id,) if row.person_id else (row.platform, row.target)
+        live.setdefault(key, row)
+    return sorted(live.values(), key=lambda row: row.id)
 
 
 def direct(

@@ -123,7 +123,7 @@ def test_newcomer_walkthrough(tmp_path):
 
     assert run.turn("alice", "as bob").text == "→ 李管理员 Bob (@bob)"
     shown = run.turn("bob", "visit show V-1").text
-    assert "[1] 批准  (/maint visit approve V-1)" in shown
+    assert "[1] 批准  (/maint visit review V-1)" in shown
     reviewed = run.turn("bob", "1").text
     assert "✔ V-1 已审核通过，已提交机房主管批准。" in reviewed
     assert "📨 → @carol" in reviewed and "📨 → @alice" in reviewed

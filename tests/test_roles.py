@@ -122,6 +122,21 @@ def test_the_last_admin_cannot_be_revoked(chat):
     assert [e.action for e in person_audit(chat)] == ["role.revoke", "role.grant", "role.revoke"]
 
 
+def test_a_supervisor_stands_in_as_reviewer_as_soon_as_the_other_admin_role_goes(chat):
+    ref = request(chat, "bob", "company=Acme contact=1")
+    assert refused(chat, "carol", f"visit review {ref}", ref) == t(
+        chat, "error.need_role", role="admin"
+    )  # amy, an admin, can review bob's request
+    ok(chat, "bob", "role revoke amy admin")
+    ok(chat, "carol", f"visit review {ref}")  # bob is the only admin now
+    ok(chat, "dan", f"visit approve {ref}")
+    ok(chat, "bob", "role grant erin admin")
+    ref2 = request(chat, "bob", "company=Acme contact=1")
+    assert refused(chat, "carol", f"visit review {ref2}", ref2) == t(
+        chat, "error.need_role", role="admin"
+    )
+
+
 def test_the_database_holds_roles_after_the_file_seeds_again(chat):
     ok(chat, "bob", "role revoke carol supervisor")
     ok(chat, "bob", "role grant erin supervisor")

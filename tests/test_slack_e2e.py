@@ -227,7 +227,7 @@ def test_a_good_modal_files_the_visit_posts_the_card_and_tells_the_admin(bot, fa
     channel, ts = bot.card(ref)
     card = fake.message(channel, ts)
     assert channel == VISITS
-    assert buttons(card) == ["visit.approve", "visit.changes", "visit.reject"]
+    assert buttons(card) == ["visit.approve", "visit.changes", "visit.reject", "visit.cancel"]
     assert card["blocks"][0]["type"] == "header" and mentions(
         card["blocks"][0]["text"]["text"], ref
     )
@@ -235,7 +235,7 @@ def test_a_good_modal_files_the_visit_posts_the_card_and_tells_the_admin(bot, fa
     # bob, the admin with a Slack id, gets the card in a DM opened with conversations.open
     fake.wait_for("conversations.open", predicate=lambda c: c.args.get("users") == BOB)
     [dm] = wait_dm(fake, BOB, ref)
-    assert buttons(dm.args) == ["visit.approve", "visit.changes", "visit.reject"]
+    assert buttons(dm.args) == ["visit.approve", "visit.changes", "visit.reject", "visit.cancel"]
     # alice is told it was filed (in her DM: a modal has no channel to answer in)
     wait_dm(fake, ALICE, ref)
 
@@ -371,6 +371,7 @@ def test_a_button_of_an_old_card_is_refused_politely(bot, fake):
     stale = bot.click_request(CAROL, channel, ts, "visit.approve", f"stale-{ref}")  # kept
     bot.click(BOB, channel, ts, "visit.approve", f"review-{ref}")
     bot.wait_state(ref, "reviewed")
+    wait_updated(fake, channel, ts, "awaiting supervisor approval")  # the button approves now
     bot.click(CAROL, channel, ts, "visit.approve", f"approve-{ref}")
     bot.wait_state(ref, "approved")
     # carol clicks Approve again on a copy of the card from before (say, another client)

@@ -3,9 +3,12 @@ with the access rules and safety notes). Notices leave through the outbox only."
 
 import pytest
 
+from handlers.context import Origin
 from handlers.messages import from_dict
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
+    PATHS,
+    REQUEST,
     new_outbox,
     no_internal_errors,  # noqa: F401  (autouse)
     ok,
@@ -55,11 +58,12 @@ def test_a_request_goes_to_the_admins_and_the_visits_channel(chat):
         [row] = notices[target]
         assert row.payload["kind"] == "card" and row.subject == ref
         assert row.payload["state"] == "requested"
-    # the admins' card offers the decision buttons
+    # the admins' card offers the decision buttons (and cancelling, which an admin may do)
     assert [a["id"] for a in notices["bob"][0].payload["actions"]] == [
         "visit.approve",
         "visit.changes",
         "visit.reject",
+        "visit.cancel",
     ]
     assert (
         notices["bob"][0].target_kind == "person" and notices["#visits"][0].target_kind == "channel"
@@ -296,3 +300,143 @@ def test_notices_follow_people_to_the_platform_they_last_wrote_from(chat):
     since = len(chat.outbox())
     both.handle_text(Origin("slack", "UCAROL"), f"visit approve {ref}")  # Carol approves
     assert [row.platform for row in told(chat, since)["UALICE"]] == ["slack"]
+
+
+# --- one live card per person, filtered for its reader ---------------------------------------
+
+
+def buttons(row) -> list[str]:
+    return [a["id"].removeprefix("visit.") for a in row.payload["actions"]]
+
+
+def test_each_person_keeps_one_live_card_through_a_resubmission(chat):
+    """request -> changes -> edit -> review -> approval: at most one new message per person
+    and event, and each person's card is updated once, not once per copy they were ever sent."""
+    since = len(chat.outbox())
+    ref = request(chat, "alice")
+    steps = [
+        ("bob", f'visit changes {ref} note="please add certificates"'),
+        ("alice", f"visit edit {ref} certificates=CCNA"),
+        ("amy", f"visit approve {ref}"),
+        ("carol", f"visit approve {ref}"),
+    ]
+    events = [chat.outbox()[since:]]
+    for who, command in steps:
+        since = len(chat.outbox())
+        ok(chat, who, command)
+        events.append(chat.outbox()[since:])
+    for rows in events:
+        for target in {r.target for r in rows}:
+            mine = [r for r in rows if r.target == target]
+            assert len([r for r in mine if r.replaces_id is None]) <= 1, mine
+            assert len([r for r in mine if r.replaces_id is not None]) <= 1, mine
+    # the reported symptom: bob saw "awaiting supervisor approval" twice after the review
+    reviewed = [r for r in events[3] if r.target == "bob"]
+    assert [r.payload["state"] for r in reviewed] == ["reviewed"]
+
+
+def test_an_admin_who_is_also_a_supervisor_gets_one_card_at_each_step(chat):
+    ref = request(chat, "alice")
+    ok(chat, "bob", f"visit approve {ref}")  # amy gets a new card: she may approve now
+    since = len(chat.outbox())
+    ok(chat, "carol", f"visit approve {ref}")
+    assert [r.payload["state"] for r in chat.outbox()[since:] if r.target == "amy"] == ["approved"]
+
+
+def test_cards_sent_to_one_person_show_only_the_buttons_they_may_use(chat):
+    since = len(chat.outbox())
+    filed = chat.card("alice", REQUEST)
+    ref = filed.subject
+    assert [a.id for a in filed.actions] == ["visit.cancel"]  # no decision on her own request
+    rows = told(chat, since)
+    assert buttons(rows["#visits"][0]) == ["approve", "changes", "reject", "cancel"]
+    assert buttons(rows["bob"][0]) == ["approve", "changes", "reject", "cancel"]
+    assert [a.id for a in chat.card("carol", f"visit show {ref}").actions] == []
+    since = len(chat.outbox())
+    ok(chat, "bob", f"visit approve {ref}")
+    new, updates = told(chat, since), new_outbox(chat, since, updates=True)
+    assert buttons(new["carol"][0]) == ["approve", "changes", "reject"]
+    assert buttons(new["amy"][0]) == ["approve", "changes", "reject", "cancel"]
+    by_target = {r.target: r for r in updates}
+    assert buttons(by_target["bob"]) == ["cancel"]  # the reviewer takes no part in approval
+    assert buttons(by_target["#visits"]) == ["approve", "changes", "reject", "cancel"]
+    since = len(chat.outbox())
+    ok(chat, "carol", f"visit approve {ref}")
+    by_target = {r.target: r for r in new_outbox(chat, since, updates=True)}
+    assert buttons(by_target["carol"]) == []  # check-in and cancelling are for admins
+    assert buttons(by_target["bob"]) == ["checkin", "cancel"]
+    assert buttons(by_target["#visits"]) == ["checkin", "cancel"]
+
+
+def test_a_wrong_click_on_the_channel_card_gets_a_clear_answer(chat):
+    request(chat, "alice")
+    [card] = chat.outbox(target="#visits")
+    command = {a["id"]: a["command"] for a in card.payload["actions"]}
+    origin = lambda who: Origin("console", who)  # noqa: E731
+    [answer] = chat.core.handle_action(origin("alice"), command["visit.approve"])
+    assert answer.text == t(chat, "error.own_request")
+    [answer] = chat.core.handle_action(origin("carol"), command["visit.approve"])
+    assert answer.text == t(chat, "error.need_role", role="admin")
+    [answer] = chat.core.handle_action(origin("erin"), command["visit.cancel"], "mine now")
+    assert answer.text == t(chat, "error.not_owner")
+
+
+ANSWERS = {
+    "visit.changes": "please add tools",
+    "visit.reject": "no slot",
+    "visit.cancel": "not needed",
+    "visit.checkin": "card=A-01 verified=yes briefing=yes",
+    "visit.checkout": "tools=all card=yes",
+}
+
+
+@pytest.mark.parametrize("state", list(PATHS))
+def test_a_persons_buttons_are_exactly_what_they_may_do(chat, state):
+    """Every button on someone's own card works for them; every other button of the channel
+    card is refused to them (the same rules decide both)."""
+    ref = visit_in(chat, state)
+    channel = [r for r in chat.outbox(target="#visits") if r.subject == ref][-1]
+    offered = {a["id"]: a for a in channel.payload["actions"]}
+    for who in EVERYONE:
+        mine = {a.id: a for a in chat.card(who, f"visit show {ref}").actions}
+        assert set(mine) <= set(offered), (who, mine)
+        for button in mine.values():
+            fresh = visit_in(chat, state)  # a successful click changes the visit
+            command = button.command.replace(ref, fresh)
+            origin = Origin("console", who)
+            answer = chat.core.handle_action(origin, command, ANSWERS.get(button.id))
+            assert answer[0].tone == "success", (who, button.id, answer)
+        for other in set(offered) - set(mine):
+            answer = chat.core.handle_action(
+                Origin("console", who), offered[other]["command"], ANSWERS.get(other)
+            )
+            assert [m.tone for m in answer] == ["warning"], (who, other, answer)
+
+
+# --- the decision notes on the card ----------------------------------------------------------
+
+
+def test_the_card_shows_this_rounds_decision_notes_only(chat):
+    ref = request(chat, "alice")
+    ok(chat, "bob", f'visit changes {ref} note="please add certificates"')
+    assert "Sent back (Bob Admin): please add certificates" in chat.notices("#visits")[-1]
+    edited = chat.card("alice", f"visit edit {ref} certificates=CCNA")
+    assert "please add certificates" not in edited.body  # a resubmission starts a new round
+    ok(chat, "amy", f"visit approve {ref} certificate checked")
+    ok(chat, "carol", f"visit approve {ref} go ahead")
+    card = chat.notices("#visits")[-1]
+    assert "please add certificates" not in card
+    assert "Review note (Amy Admin): certificate checked" in card
+    assert "Approval note (Carol Supervisor): go ahead" in card
+    zh = chat.card("dan", f"visit show {ref}").body
+    assert "审核意见（Amy Admin）：certificate checked" in zh
+    assert "批准意见（Carol Supervisor）：go ahead" in zh
+    # the audit trail keeps every note
+    comments = [e.comment for e in chat.audit() if e.subject_type == "visit"]
+    assert "please add certificates" in comments
+
+
+def test_a_rejection_shows_its_reason_and_who_gave_it(chat):
+    ref = visit_in(chat, "reviewed")
+    ok(chat, "carol", f"visit reject {ref} no slot")
+    assert "Rejected (Carol Supervisor): no slot" in chat.notices("#visits")[-1]

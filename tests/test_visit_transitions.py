@@ -74,14 +74,20 @@ def test_forbidden_transition_changes_nothing(chat, action, state):
         # "visit approve" on a new request is the admin review, which carol cannot give
         assert answer == t(chat, "error.need_role", role="admin")
     else:
-        assert answer == t(chat, "error.visit_bad_state", action=action, state=state)
-        assert "is not possible now" in answer
+        label = t(chat, f"action.{action}")
+        assert answer.endswith(f'{t(chat, f"state.{state}")}, so "{label}" is not possible now.')
+        # and who took the step that led there: "already" when it was this very step
+        last = audit_of(chat, ref)[-1]
+        by = "You" if last.actor_label.endswith(f"({who})") else last.actor_label.split(" (")[0]
+        did = last.action.removeprefix("visit.")
+        already = "already " if did == action else ""
+        assert answer.startswith(f"{by} {already}{t(chat, f'visit.did.{did}')} {ref}: "), answer
 
 
 def test_refusal_in_chinese_names_the_state_and_the_action(chat):
     ref = visit_in(chat, "cancelled")
     answer = refused(chat, "dan", f"访问 批准 {ref}", ref)
-    assert answer == "当前状态为「已取消」，不能执行「批准」。"
+    assert answer == f"Alice Engineer 已取消 {ref}，当前状态为「已取消」，不能执行「批准」。"
 
 
 # --- review and approve ----------------------------------------------------------------------
@@ -116,23 +122,59 @@ def test_amy_is_admin_and_supervisor_and_may_do_either_step(chat):
     assert visit(chat, ref).state == "reviewed" and visit(chat, ref2).state == "approved"
 
 
-def test_the_admin_who_reviewed_cannot_also_approve(chat):
+def test_the_admin_who_reviewed_takes_no_part_in_the_supervisor_step(chat):
     ref = request(chat)
-    ok(chat, "amy", f"visit approve {ref}")  # amy reviews
-    answer = refused(chat, "amy", f"visit approve {ref}", ref)
-    assert answer == t(chat, "error.same_reviewer")
+    ok(chat, "amy", f"visit approve {ref}")  # amy reviews; she is a supervisor too
+    already = t(chat, "error.already_reviewed", ref=ref)
+    assert already.startswith(f"You already reviewed {ref}; it now waits for a supervisor")
+    assert refused(chat, "amy", f"visit approve {ref}", ref) == already
+    assert refused(chat, "amy", f"visit reject {ref} no", ref) == already
+    assert refused(chat, "amy", f"visit changes {ref} more", ref) == already
     ok(chat, "carol", f"visit approve {ref}")
 
 
-def test_a_second_approval_is_refused_as_already_approved(chat):
+def test_a_second_click_by_the_admin_who_reviewed_says_he_already_did(chat):
+    ref = request(chat)
+    [card] = [r for r in chat.outbox(target="bob") if r.kind == "card"]
+    [button] = [a for a in card.payload["actions"] if a["id"] == "visit.approve"]
+    bob = Origin("console", "bob")
+    assert chat.core.handle_action(bob, button["command"])[0].tone == "success"
+    before = snapshot(chat, ref)
+    [answer] = chat.core.handle_action(bob, button["command"])  # the same button again
+    assert answer.tone == "warning" and snapshot(chat, ref) == before
+    assert answer.text.startswith(f"You already reviewed {ref}: it is awaiting supervisor approval")
+    # typed, as an approval: the state outranks the role he lacks
+    assert refused(chat, "bob", f"visit approve {ref}", ref) == t(
+        chat, "error.already_reviewed", ref=ref
+    )
+    assert refused(chat, "bob", f"visit reject {ref} no", ref) == t(
+        chat, "error.already_reviewed", ref=ref
+    )
+
+
+def test_a_second_approval_says_who_approved(chat):
     ref = request(chat)
     ok(chat, "amy", f"visit approve {ref}")
     ok(chat, "carol", f"visit approve {ref}")
-    expected = t(chat, "error.visit_bad_state", action="approve", state="approved")
-    assert refused(chat, "carol", f"visit approve {ref}", ref) == expected
-    assert refused(chat, "dan", f"visit approve {ref}", ref).startswith("当前状态为「已批准」")
-    # even the reviewer is told it is already approved, not that she reviewed it
-    assert refused(chat, "amy", f"visit approve {ref}", ref) == expected
+    assert refused(chat, "carol", f"visit approve {ref}", ref) == (
+        f'You already approved {ref}: it is approved, so "Approve" is not possible now.'
+    )
+    assert refused(chat, "dan", f"visit approve {ref}", ref) == (
+        f"Carol Supervisor 已批准 {ref}，当前状态为「已批准」，不能执行「批准」。"
+    )
+    # the reviewer is told it is approved now, and by whom
+    assert refused(chat, "amy", f"visit approve {ref}", ref).startswith(
+        f"Carol Supervisor already approved {ref}: it is approved"
+    )
+
+
+def test_a_click_on_a_step_someone_else_took_says_who_took_it(chat):
+    ref = request(chat)
+    ok(chat, "amy", f"visit review {ref}")
+    assert refused(chat, "bob", f"visit review {ref}", ref) == (
+        f'Amy Admin already reviewed {ref}: it is awaiting supervisor approval, so "Review" '
+        "is not possible now."
+    )
 
 
 @pytest.mark.parametrize("who", ["alice", "erin", "carol", "dan", "zhang"])
@@ -150,11 +192,8 @@ def test_only_admins_review(chat, who):
 def test_only_supervisors_approve(chat, who):
     ref = visit_in(chat, "reviewed")
     answer = refused(chat, who, f"visit approve {ref}", ref)
-    if who == "bob":  # bob reviewed it; he is no supervisor either
-        assert answer in (
-            t(chat, "error.same_reviewer"),
-            t(chat, "error.need_role", role="supervisor"),
-        )
+    if who == "bob":  # bob reviewed it (he is no supervisor either)
+        assert answer == t(chat, "error.already_reviewed", ref=ref)
     else:
         assert "supervisor" in answer or "机房主管" in answer
 
@@ -204,7 +243,8 @@ def test_reject_on_a_new_request_is_for_admins_on_a_reviewed_one_for_supervisors
     assert refused(chat, "carol", f"visit reject {ref} no", ref) == t(
         chat, "error.need_role", role="admin"
     )
-    ref2 = visit_in(chat, "reviewed")
+    ref2 = request(chat)
+    ok(chat, "amy", f"visit review {ref2}")
     assert refused(chat, "bob", f"visit reject {ref2} no", ref2) == t(
         chat, "error.need_role", role="supervisor"
     )
@@ -229,12 +269,12 @@ def test_changes_then_edit_goes_back_to_review(chat):
         "bring the CCNA",
         None,
     )
-    assert refused(chat, "carol", f"visit changes {ref} again", ref) == t(
-        chat, "error.visit_bad_state", action="changes", state="changes_requested"
+    assert refused(chat, "carol", f"visit changes {ref} again", ref).startswith(
+        f"You already sent back {ref}: it is changes requested"
     )
     ok(chat, "alice", f"visit edit {ref} certificates=CCNA")
     v = visit(chat, ref)
-    assert (v.state, v.certificates) == ("requested", "CCNA")
+    assert (v.state, v.certificates, v.decision_note) == ("requested", "CCNA", None)
     # the whole review starts again; bob, who reviewed the first time, may review again
     ok(chat, "bob", f"visit approve {ref}")
     ok(chat, "dan", f"visit approve {ref}")

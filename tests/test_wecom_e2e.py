@@ -260,8 +260,8 @@ def test_approval_card_click_updates_the_card(bot, cb, wecom):
     ref = request_visit(bot, cb, wecom)
     card = card_of(wecom, AMY_W, ref)  # amy, an admin on WeCom, gets the card to review
     keys = [b["key"] for b in card["button_list"]]
-    assert f"visit approve {ref}" in keys
-    click(bot, wecom, cb, AMY_W, card["task_id"], f"visit approve {ref}")
+    assert f"visit review {ref}" in keys
+    click(bot, wecom, cb, AMY_W, card["task_id"], f"visit review {ref}")
     bot.wait_state(ref, "reviewed")
     updated = wecom.wait_for(
         "message/update_template_card", 1, 10, lambda c: c.ok and card["task_id"] in texts(c.body)
@@ -273,19 +273,18 @@ def test_approval_card_click_updates_the_card(bot, cb, wecom):
 def test_the_whole_visit_flow_runs_in_wecom(bot, cb, wecom):
     ref = request_visit(bot, cb, wecom, ZHANG_W)  # zhang asks, in Chinese
     review = card_of(wecom, AMY_W, ref)  # amy (admin) reviews with the button
-    click(bot, wecom, cb, AMY_W, review["task_id"], f"visit approve {ref}")
+    click(bot, wecom, cb, AMY_W, review["task_id"], f"visit review {ref}")
     bot.wait_state(ref, "reviewed")
     approve = card_of(wecom, DAN_W, ref)  # dan (manager, so a supervisor) approves
     click(bot, wecom, cb, DAN_W, approve["task_id"], f"visit approve {ref}")
     bot.wait_state(ref, "approved")
     wait_message(wecom, ZHANG_W, ref, "批准")  # zhang hears of it, in Chinese
-    # check-in needs details: the button says what to type; amy types it
-    wecom.wait_for(
-        "message/update_template_card",
-        1,
-        10,
-        lambda c: c.ok and approve["task_id"] in texts(c.body),
+    # dan's card shows the outcome: nothing left on it is his to do, so its buttons grey out
+    [update] = wecom.wait_for(
+        "message/update_template_card", 1, 10, lambda c: c.ok and c.body["userids"] == [DAN_W]
     )
+    assert "button" in update.body and "template_card" not in update.body
+    # check-in needs details: the button says what to type; amy types it
     say(bot, cb, AMY_W, f"visit checkin {ref} card=A-9 verified=yes briefing=yes")
     bot.wait_state(ref, "checked_in")
     say(bot, cb, AMY_W, f"访问 签出 {ref} tools=all card=yes")
@@ -322,9 +321,18 @@ def test_a_visit_requested_in_wecom_is_approved_in_slack_and_both_sides_see_it(
     ref = request_visit(bot, cb, wecom)
     channel, ts = bot.card(ref)  # the Slack channel card
     wecom.wait_for("appchat/send", 1, 10, lambda c: ref in texts(c.body))  # the WeCom group
-    amy_card = card_of(wecom, AMY_W, ref)
+    card_of(wecom, AMY_W, ref)  # amy, an admin, may review
     bot.click(BOB, channel, ts, "visit.approve", f"x-review-{ref}")
     bot.wait_state(ref, "reviewed")
+    # amy, a supervisor too, may approve now: a new card, which her first one hands over to
+    waiting = "awaiting supervisor approval"
+    amy_card = wait_message(wecom, AMY_W, ref, waiting, msgtype="template_card")["template_card"]
+    fake.wait_for(  # the channel card's button approves once it shows the review
+        "chat.update",
+        1,
+        10,
+        lambda c: c.args["ts"] == ts and waiting in texts(c.args.get("blocks")),
+    )
     bot.click(CAROL, channel, ts, "visit.approve", f"x-approve-{ref}")
     bot.wait_state(ref, "approved")
     # Slack's card is updated in place; amy's WeCom card too (the send's code), and when no
@@ -360,7 +368,7 @@ def test_a_visit_requested_in_slack_is_reviewed_in_wecom(bot, cb, wecom, fake):
     ref = re.search(r"V-\d+", reply.json["text"]).group()
     _channel, ts = bot.card(ref)
     card = card_of(wecom, AMY_W, ref)
-    click(bot, wecom, cb, AMY_W, card["task_id"], f"visit approve {ref}")
+    click(bot, wecom, cb, AMY_W, card["task_id"], f"visit review {ref}")
     bot.wait_state(ref, "reviewed")
     fake.wait_for(
         "chat.update",

@@ -66,7 +66,11 @@ def show(ctx: Context, fault: Fault, *, only: tuple[str, ...] = ()) -> None:
     """Repaint the fault's card wherever it is shown (posted to the faults channel at first)."""
     subject = ref("fault", fault.id)
     notify.subject_card(
-        ctx, "faults", lambda loc: fault_card(ctx.i18n, loc, fault, ctx.now()), subject, only=only
+        ctx,
+        "faults",
+        lambda loc, _viewer: fault_card(ctx.i18n, loc, fault, ctx.now()),
+        subject,
+        only=only,
     )
 
 
@@ -80,7 +84,7 @@ def threshold(ctx: Context, fault: Fault, kind: str) -> None:
     subject = ref("fault", fault.id)
     due = fault.respond_due_at if kind == RESPOND else fault.resolve_due_at
 
-    def build(locale):
+    def build(locale, _viewer):
         t = lambda key, **kw: ctx.i18n.t(locale, key, **kw)  # noqa: E731
         left = clock(ctx.i18n, locale, due, None, fault.declared_at, ctx.now())
         which = t("field.respond" if kind == RESPOND else "field.resolve")
@@ -140,7 +144,7 @@ def fire_resolve(ctx: Context, row: Deadline) -> None:
         key = "fault.resolve_near" if mark < 100 else "fault.resolve_overdue"
         subject = ref("fault", fault.id)
 
-        def build(locale):
+        def build(locale, _viewer):
             at = ctx.i18n.local(fault.resolve_due_at).strftime("%H:%M")
             return Text(ctx.i18n.t(locale, key, ref=subject, title=fault.title, at=at), "danger")
 
@@ -195,7 +199,7 @@ def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:
     subject = ref("fault", fault.id)
     while level < len(levels) and not (people := people_of(ctx, levels[level].notify)):
 
-        def nobody(locale, targets=levels[level].notify, n=level + 1):
+        def nobody(locale, _viewer, targets=levels[level].notify, n=level + 1):
             who = target_words(ctx, locale, targets)
             return Text(
                 ctx.i18n.t(locale, "fault.level_empty", ref=subject, level=n, who=who), "warning"
@@ -209,7 +213,7 @@ def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:
     names = ", ".join(p.name for p in people)
     late = max(0, round((ctx.now() - fault.respond_due_at).total_seconds() / 60))
 
-    def ping(locale):
+    def ping(locale, _viewer):
         text = ctx.i18n.t(
             locale,
             "fault.escalation",

@@ -28,6 +28,6 @@ def render(ctx: Context, locale: str, fault: Fault) -> str:
 
 def publish(ctx: Context, fault: Fault) -> None:
     subject = ref("fault", fault.id)
-    notify.channel(ctx, "faults", lambda loc: Text(render(ctx, loc, fault)), subject)
+    notify.channel(ctx, "faults", lambda loc, _viewer: Text(render(ctx, loc, fault)), subject)
     content = render(ctx, ctx.locale, fault)
     ctx.reply(File(f"{subject}-report.md", content, "text/markdown", ctx.t("fault.report")))

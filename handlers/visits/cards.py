@@ -1,12 +1,18 @@
-"""Visit cards: the same card for the channel, the requester and the deciders, in any locale."""
+"""Visit cards, in any locale: a channel's card offers every button of the visit's state, a card
+shown to one person only the buttons the rules let them use."""
 
 from datetime import timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from handlers.context import Actor
 from handlers.i18n import I18n
-from handlers.messages import Action, Card, Field, Tone
+from handlers.messages import Action, Card, Field, Style, Tone
 from handlers.refs import ref
+from handlers.visits import guard
 from handlers.visits import states as s
-from storage.models import Visit
+from storage.models import AuditEntry, Visit
 
 TONES: dict[str, Tone] = {
     s.APPROVED: "success",
@@ -16,39 +22,69 @@ TONES: dict[str, Tone] = {
     s.CANCELLED: "warning",
     s.CHANGES: "warning",
 }
+NOTED = ("review", "approve", "changes", "reject", "cancel")  # decisions whose comment is shown
 
 
-def actions(i18n: I18n, locale: str, visit: Visit) -> list[Action]:
-    """The buttons for the visit's state; each one's command is its typed twin."""
+# the button of each step: its id, typed twin, style and the answer it asks for
+BUTTONS: dict[str, tuple[str, str, Style, str | None]] = {
+    "review": ("approve", "visit review {ref}", "primary", None),
+    "approve": ("approve", "visit approve {ref}", "primary", None),
+    "changes": ("changes", "visit changes {ref} note=", "default", "prompt.changes"),
+    "reject": ("reject", "visit reject {ref} reason=", "danger", "prompt.reason"),
+    "checkin": ("checkin", "visit checkin {ref}", "primary", "prompt.checkin"),
+    "checkout": ("checkout", "visit checkout {ref}", "primary", "prompt.checkout"),
+    "cancel": ("cancel", "visit cancel {ref} reason=", "danger", "prompt.reason"),
+    "card": ("card", "visit card {ref}", "primary", None),
+}
+
+
+def actions(
+    i18n: I18n, locale: str, visit: Visit, viewer: Actor | None, staff: guard.Staff
+) -> list[Action]:
+    """The buttons of the steps the visit's state allows, in the table's order; for a card
+    shown to one person (``viewer``) only those the rules let them take. Each one's command is
+    its typed twin."""
     r = ref("visit", visit.id)
-
-    def act(action_id, command, style="default", prompt=None):
+    steps = [t for t in s.TRANSITIONS if visit.state in t.sources and t.action in BUTTONS]
+    if visit.state == s.CHECKED_OUT and visit.card_returned_at is None:
+        steps.append(s.RETURN_CARD)
+    parties = guard.Parties.of(visit)
+    buttons = []
+    for t in steps:
+        if viewer is not None and guard.refusal(t, viewer, parties, staff) is not None:
+            continue
+        action_id, command, style, prompt = BUTTONS[t.action]
         label = i18n.t(locale, f"action.{action_id}")
         hint = i18n.t(locale, prompt) if prompt else None
-        return Action(f"visit.{action_id}", label, command, style, r, hint)
-
-    decide = [
-        act("approve", f"visit approve {r}", "primary"),
-        act("changes", f"visit changes {r} note=", prompt="prompt.changes"),
-        act("reject", f"visit reject {r} reason=", "danger", prompt="prompt.reason"),
-    ]
-    by_state = {
-        s.REQUESTED: decide,
-        s.REVIEWED: decide,
-        s.CHANGES: [act("cancel", f"visit cancel {r} reason=", "danger", "prompt.reason")],
-        s.APPROVED: [
-            act("checkin", f"visit checkin {r}", "primary", "prompt.checkin"),
-            act("cancel", f"visit cancel {r} reason=", "danger", "prompt.reason"),
-        ],
-        s.CHECKED_IN: [act("checkout", f"visit checkout {r}", "primary", "prompt.checkout")],
-    }
-    actions = list(by_state.get(visit.state, []))
-    if visit.state == s.CHECKED_OUT and visit.card_returned_at is None:
-        actions.append(act("card", f"visit card {r}", "primary"))
-    return actions
+        buttons.append(Action(f"visit.{action_id}", label, command.format(ref=r), style, r, hint))
+    return buttons
 
 
-def visit_card(i18n: I18n, locale: str, visit: Visit, *, with_actions: bool = True) -> Card:
+def decision_notes(session: Session, visit: Visit) -> list[dict]:
+    """The comments of the decisions since the request or its last edit, with who made them:
+    a resubmission starts a new round (earlier notes stay in the audit trail)."""
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.subject_type == "visit", AuditEntry.subject_id == visit.id)
+        .order_by(AuditEntry.id)
+    ).all()
+    notes: list[dict] = []
+    for e in entries:
+        action = e.action.removeprefix("visit.")
+        if action in ("request", "edit"):
+            notes = []
+        elif action in NOTED and e.comment:
+            notes.append({"action": action, "by": guard.name_in(e), "text": e.comment})
+    return notes
+
+
+def tone(visit: Visit) -> Tone:
+    """The colour of the visit's state (its card's, and its notices')."""
+    return TONES.get(visit.state, "info")
+
+
+def visit_card(i18n: I18n, locale: str, visit: Visit, *, viewer: Actor | None = None) -> Card:
+    """The visit's card; ``viewer``: the one person it is shown to (None: a channel)."""
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
     end = visit.start_at + timedelta(minutes=visit.duration_minutes)
     when = f"{i18n.fmt(visit.start_at)} – {i18n.local(end).strftime('%H:%M')}"
@@ -65,14 +101,23 @@ def visit_card(i18n: I18n, locale: str, visit: Visit, *, with_actions: bool = Tr
         fields.append(Field(t("field.certificates"), visit.certificates))
     if visit.access_card:
         fields.append(Field(t("field.access_card"), visit.access_card))
-    body = i18n.render(locale, "visit_card", visit=visit, end=end)
+    session = object_session(visit)
+    staff = guard.staff(session, i18n.default_locale)
+    body = i18n.render(
+        locale,
+        "visit_card",
+        visit=visit,
+        end=end,
+        notes=decision_notes(session, visit),
+        shortfall=guard.shortfall(guard.Parties.of(visit), visit.state, staff),
+    )
     state_label = t(f"state.{visit.state}")
     return Card(
         title=t("visit.card_title", ref=ref("visit", visit.id), task=visit.task[:80]),
         fields=fields,
         body=body,
         tone=TONES.get(visit.state, "info"),
-        actions=actions(i18n, locale, visit) if with_actions else [],
+        actions=actions(i18n, locale, visit, viewer, staff),
         subject=ref("visit", visit.id),
         state=visit.state,
         state_label=state_label,

@@ -2,15 +2,15 @@
 
 from sqlalchemy.orm import Session
 
-from handlers import audit, notify
+from handlers import audit, notify, people
 from handlers.context import Context
 from handlers.errors import NotFound, UserError
 from handlers.messages import Text
 from handlers.refs import parse_ref, ref
 from handlers.registry import Invocation, area, command
-from handlers.visits import form, reminders
+from handlers.visits import form, guard, reminders
 from handlers.visits import states as s
-from handlers.visits.cards import visit_card
+from handlers.visits.cards import tone, visit_card
 from storage.models import Person, Visit
 
 area("visit", "visits", "v", "访问", "访问申请", "来访", "进机房")
@@ -26,43 +26,55 @@ def load(session: Session, word: str, *, lock: bool = False) -> Visit:
 
 
 def announce(ctx: Context, visit: Visit, event: str, *, to: tuple[str, ...] = ()) -> None:
-    """Queue the visit card for the visits channel and notices to the people ``to`` names.
-
-    ``to`` holds role names (admins, supervisors) and ``requester`` / ``responsible``.
+    """Tell people about a visit's event. ``to`` holds ``requester`` / ``responsible`` (who get
+    the event's notice) and role names; the card goes to the visits channel (updated in place
+    wherever it is shown), and as a new message to those roles and to whoever the visit now
+    waits for. Nobody hears of their own action, and nobody gets both a notice and a card.
     """
     subject = ref("visit", visit.id)
 
-    def card(locale):
-        return visit_card(ctx.i18n, locale, visit)
+    def card(locale, viewer):
+        actor = viewer and people.actor_of(viewer, ctx.i18n.default_locale)
+        return visit_card(ctx.i18n, locale, visit, viewer=actor)
 
-    def notice(locale, own=True):
+    def notice(locale, own):
         text = ctx.i18n.render(
             locale, f"visit_{event}", visit=visit, ref=subject, actor=ctx.actor, own=own
         )
-        return Text(text, tone=visit_card(ctx.i18n, locale, visit, with_actions=False).tone)
+        return Text(text, tone=tone(visit))
 
-    notify.subject_card(ctx, "visits", card, subject)
     skip = {ctx.actor.id}
-    # people first: someone who is also in a notified role gets their own notice, not a 2nd card
-    for target in sorted(to, key=lambda t: t not in ("requester", "responsible")):
-        if target in ("requester", "responsible"):
-            person = visit.requester if target == "requester" else visit.responsible
-            if person.id not in skip:
-                own = target == "requester"
-                notify.person(ctx, person, lambda loc, own=own: notice(loc, own), subject)
-                skip.add(person.id)
-        else:
-            notify.role(ctx, target, card, subject, skip=skip)
+    for target in ("requester", "responsible"):
+        person = visit.requester if target == "requester" else visit.responsible
+        if target in to and person.id not in skip:
+            own = target == "requester"
+            notify.person(ctx, person, lambda loc, _viewer, own=own: notice(loc, own), subject)
+            skip.add(person.id)
+    staff = guard.staff(ctx.session, ctx.i18n.default_locale)
+    roles = [r for r in to if r not in ("requester", "responsible")]
+    told = [p for p in staff if any(p.has(r) for r in roles)]
+    told += guard.waiting_on(guard.Parties.of(visit), visit.state, staff)
+    ids = [p.id for p in told if p.id not in skip]
+    cards_to = [ctx.session.get(Person, i) for i in dict.fromkeys(ids)]
+    notify.subject_card(ctx, "visits", card, subject, to=cards_to)
 
 
 def change_state(
     ctx: Context, visit: Visit, action: str, *, comment: str | None = None, details=None
 ) -> s.Transition:
-    """Apply one transition after the state and role checks, and record it in the audit log."""
-    t = s.transition(action, visit.state)
-    s.check_actor(t, ctx.actor, visit.requester_id)
+    """Apply one step once the state and the rules allow it, and record it in the audit log."""
+    t = guard.check(ctx, visit, action)
     audit.move(ctx, "visit", visit, action, t.target, comment=comment, details=details)
     return t
+
+
+def _filed(ctx: Context, visit: Visit, key: str) -> None:
+    """Answer a filing or a resubmission: done, what keeps it from completing, the card."""
+    ctx.reply(Text(ctx.t(key, ref=ref("visit", visit.id)), tone="success"))
+    staff = guard.staff(ctx.session, ctx.i18n.default_locale)
+    for problem in guard.shortfall(guard.Parties.of(visit), visit.state, staff):
+        ctx.reply(Text(ctx.t(problem), tone="warning"))
+    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit, viewer=ctx.actor))
 
 
 @command("visit", "request", aliases=("new", "file", "申请", "提交", "预约"), options=form.OPTIONS)
@@ -91,9 +103,8 @@ def request(ctx: Context, inv: Invocation) -> None:
         new_state=s.REQUESTED,
         details=_audit_fields(fields),
     )
-    announce(ctx, visit, "requested", to=("admin",))
-    ctx.reply(Text(ctx.t("visit.filed", ref=ref("visit", visit.id)), tone="success"))
-    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+    announce(ctx, visit, "requested")
+    _filed(ctx, visit, "visit.filed")
 
 
 def _audit_fields(fields: dict) -> dict:
@@ -114,13 +125,10 @@ def review(ctx: Context, inv: Invocation) -> None:
 
 
 def _decide(ctx: Context, visit: Visit, action: str, comment: str | None) -> None:
-    s.transition(action, visit.state)  # "already approved" outranks the reviewer rule
-    if action == "approve" and ctx.actor.id == visit.reviewed_by_id:
-        raise UserError("error.same_reviewer")
     change_state(ctx, visit, action, comment=comment)
     if action == "review":
         visit.reviewed_by_id = ctx.actor.id
-        announce(ctx, visit, "reviewed", to=("supervisor", "requester"))
+        announce(ctx, visit, "reviewed", to=("requester",))
     else:
         visit.approved_by_id = ctx.actor.id
         reminders.schedule_overrun(ctx, visit)
@@ -175,11 +183,11 @@ def edit(ctx: Context, inv: Invocation) -> None:
     change_state(ctx, visit, "edit", details=_audit_fields(fields))
     for key, value in fields.items():
         setattr(visit, key, value)
+    visit.decision_note = None  # the send-back note belongs to the round that ended
     ctx.session.flush()
     ctx.session.refresh(visit)
-    announce(ctx, visit, "resubmitted", to=("admin",))
-    ctx.reply(Text(ctx.t("visit.updated", ref=ref("visit", visit.id)), tone="success"))
-    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+    announce(ctx, visit, "resubmitted")
+    _filed(ctx, visit, "visit.updated")
 
 
 @command("visit", "cancel", aliases=("withdraw", "取消", "撤回"), options={"reason": ("原因",)})
@@ -201,4 +209,4 @@ def cancel(ctx: Context, inv: Invocation) -> None:
 @command("visit", "show", aliases=("view", "get", "查看", "详情"))
 def show(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx.session, inv.arg(0, "ref"))
-    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit, viewer=ctx.actor))

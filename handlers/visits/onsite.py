@@ -4,12 +4,12 @@ from collections import Counter
 
 from handlers import audit, notify
 from handlers.context import Context
-from handlers.errors import Forbidden, UserError
+from handlers.errors import UserError
 from handlers.grammar import parse_bool, parse_list
 from handlers.messages import Text
 from handlers.refs import ref
 from handlers.registry import Invocation, command
-from handlers.visits import reminders
+from handlers.visits import guard, reminders
 from handlers.visits import states as s
 from handlers.visits.cards import visit_card
 from handlers.visits.commands import announce, change_state, load
@@ -39,7 +39,7 @@ def _require_yes(inv: Invocation, key: str, error: str) -> None:
 )
 def checkin(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
-    s.transition("checkin", visit.state)
+    guard.check(ctx, visit, "checkin")  # before the details: the state and who may
     card = inv.opt("card")
     if not card:
         raise UserError("error.checkin_card")
@@ -73,7 +73,7 @@ def tool_difference(before: list[str], after: list[str]) -> tuple[list[str], lis
 )
 def checkout(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
-    s.transition("checkout", visit.state)
+    guard.check(ctx, visit, "checkout")
     typed_tools, card = inv.opt("tools"), inv.opt("card")
     if typed_tools is None or card is None:
         raise UserError("error.checkout_fields")
@@ -100,7 +100,7 @@ def checkout(ctx: Context, inv: Invocation) -> None:
 def _flag(ctx: Context, visit: Visit, missing, extra, returned: bool) -> None:
     subject = ref("visit", visit.id)
 
-    def build(locale):
+    def build(locale, _viewer):
         text = ctx.i18n.render(
             locale,
             "visit_flagged",
@@ -119,11 +119,10 @@ def _flag(ctx: Context, visit: Visit, missing, extra, returned: bool) -> None:
 @command("visit", "card", aliases=("card-returned", "return-card", "还卡", "归还"))
 def card_returned(ctx: Context, inv: Invocation) -> None:
     """Record an access card handed back after check-out."""
-    if not ctx.actor.has("admin"):
-        raise Forbidden("error.need_role", role="admin")
     visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
     if visit.state != s.CHECKED_OUT or visit.card_returned_at is not None:
         raise UserError("error.card_not_out", ref=ref("visit", visit.id))
+    guard.require(ctx, visit, s.RETURN_CARD)
     visit.card_returned_at = ctx.now()
     audit.record(
         ctx,

@@ -39,7 +39,7 @@ def cancel_all(ctx: Context, visit: Visit) -> None:
 def _ping(ctx: Context, visit: Visit, template: str, *, requester: bool) -> None:
     subject = ref("visit", visit.id)
 
-    def build(locale):
+    def build(locale, _viewer):
         text = ctx.i18n.render(locale, template, visit=visit, ref=subject, now=ctx.now())
         return Text(text, tone="warning")
 
