@@ -15,6 +15,7 @@ from tests.visits_kit import (
     request,
     sh,
     t,
+    visit,
     visit_in,
 )
 
@@ -236,6 +237,20 @@ def test_export_of_a_day_without_visits_has_only_the_header(chat, log):
 def test_export_with_relative_dates(chat, log):
     rows = rows_of(export(chat, "bob", "visit export today"))  # the clock is on Thursday now
     assert [r["ref"] for r in rows] == [log["thu"]]
+
+
+def test_export_of_a_date_without_a_year_means_the_most_recent_one(chat):
+    ref = visit_in(chat, "approved", extra='at="2026-12-01 10:00"')
+    chat.clock.set(sh(2026, 12, 1, 9, 55))
+    ok(chat, "bob", f"visit checkin {ref} card=A-07 verified=yes briefing=yes")
+    chat.clock.set(sh(2026, 12, 2, 10, 0))
+    file = export(chat, "bob", "visit export 12-01")
+    assert file.name == "visitor-log_2026-12-01_2026-12-01.csv"
+    assert [r["ref"] for r in rows_of(file)] == [ref]
+    assert [r["ref"] for r in rows_of(export(chat, "bob", "visit export 11-30 12-02"))] == [ref]
+    # a request looks ahead: the same words mean next year's 1 December
+    later = request(chat, "alice", extra='at="12-01 10:00"')
+    assert visit(chat, later).start_at == sh(2027, 12, 1, 10, 0)
 
 
 def test_export_is_for_admins_and_supervisors(chat, log):

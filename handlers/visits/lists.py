@@ -130,8 +130,8 @@ def export(ctx: Context, inv: Invocation) -> None:
     if not (ctx.actor.has("admin") or ctx.actor.has("supervisor")):
         raise Forbidden("error.need_export_role")
     now, tz = ctx.now(), ctx.i18n.tz
-    first = parse_when(inv.arg(0, "from"), now=now, tz=tz)
-    last = parse_when(inv.args[1], now=now, tz=tz) if len(inv.args) > 1 else first
+    first = parse_when(inv.arg(0, "from"), now=now, tz=tz, year_less="past")
+    last = parse_when(inv.args[1], now=now, tz=tz, year_less="past") if inv.args[1:] else first
     lo = _day_bounds(ctx, ctx.i18n.local(first).date())[0]
     hi = _day_bounds(ctx, ctx.i18n.local(last).date())[1]
     if hi <= lo:
