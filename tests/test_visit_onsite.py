@@ -65,6 +65,47 @@ def test_tools_typed_at_check_in_replace_the_requested_list(chat, approved):
     assert visit(chat, approved).tools_in == ["laptop"]
 
 
+def tools_field(card) -> tuple[str, str]:
+    [field] = [f for f in card.fields if f.label.startswith("Tools") or f.label.startswith("工具")]
+    return field.label, field.value
+
+
+def test_the_card_shows_the_tools_recorded_at_check_in(chat):
+    """The reported case: the request listed a multimeter, the visitor brought a laptop too."""
+    ref = visit_in(chat, "approved", extra="tools=multimeter")
+    assert tools_field(chat.card("bob", f"visit show {ref}")) == (
+        t(chat, "field.tools"),
+        "multimeter",
+    )
+    chat.clock.set(sh(2026, 11, 25, 8, 50))
+    checkin = f'visit checkin {ref} card=A-07 verified=yes briefing=yes tools="multimeter, laptop"'
+    card = chat.card("bob", checkin)
+    assert tools_field(card) == (t(chat, "field.tools_in"), "multimeter, laptop")
+    assert tools_field(chat.card("dan", f"visit show {ref}")) == (
+        t(chat, "field.tools_in", "zh"),
+        "multimeter, laptop",
+    )
+    assert t(chat, "field.tools_in", "zh") == "工具（签到登记）"
+    # check-out counts against the checked-in list: the laptop did not come back
+    card = chat.card("bob", f"visit checkout {ref} tools=multimeter card=yes")
+    assert tools_field(card) == (t(chat, "field.tools_in"), "multimeter, laptop")
+    assert "⚠ Tool count mismatch: laptop" in card.body
+    assert visit(chat, ref).tools_missing == ["laptop"]
+
+
+def test_all_at_check_out_means_the_checked_in_list(chat):
+    ref = visit_in(chat, "approved", extra="tools=multimeter")
+    chat.clock.set(sh(2026, 11, 25, 8, 50))
+    ok(
+        chat,
+        "bob",
+        f'visit checkin {ref} card=A-07 verified=yes briefing=yes tools="multimeter, laptop"',
+    )
+    ok(chat, "bob", f"visit checkout {ref} tools=all card=yes")
+    v = visit(chat, ref)
+    assert v.tools_out == ["multimeter", "laptop"] and v.tools_missing == []
+
+
 def test_check_in_in_chinese(chat, approved):
     answer = ok(chat, "bob", f"访问 签到 {approved} 卡号=A-08 身份核实=是 安全培训=是 工具=笔记本")
     assert t(chat, "visit.done_checkin", ref=approved, card="A-08") in answer

@@ -48,6 +48,13 @@ def actions(i18n: I18n, locale: str, visit: Visit) -> list[Action]:
     return actions
 
 
+def _tools(t, visit: Visit) -> Field:
+    """The tools the request lists; once checked in, the tools recorded at check-in."""
+    if visit.tools_in is None:
+        return Field(t("field.tools"), ", ".join(visit.tools or []) or "—")
+    return Field(t("field.tools_in"), ", ".join(visit.tools_in) or "—")
+
+
 def visit_card(i18n: I18n, locale: str, visit: Visit, *, with_actions: bool = True) -> Card:
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
     end = visit.start_at + timedelta(minutes=visit.duration_minutes)
@@ -59,7 +66,7 @@ def visit_card(i18n: I18n, locale: str, visit: Visit, *, with_actions: bool = Tr
         Field(t("field.contact"), visit.contact),
         Field(t("field.identity"), f"{visit.id_type} ****{visit.id_last4}"),
         Field(t("field.responsible"), visit.responsible.name),
-        Field(t("field.tools"), ", ".join(visit.tools or []) or "—"),
+        _tools(t, visit),
     ]
     if visit.certificates:
         fields.append(Field(t("field.certificates"), visit.certificates))
