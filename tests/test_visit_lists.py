@@ -113,6 +113,14 @@ def test_today_lists_approved_and_onsite_visits_of_the_day(chat):
     assert title(chat, "bob", "visit list today") == t(chat, "visit.list_today", count=1)
 
 
+def test_today_lists_a_visit_checked_in_today_whatever_its_planned_day(chat):
+    early = visit_in(chat, "checked_in")  # planned for Wednesday, checked in on Monday
+    assert listed(chat, "bob", "visit list onsite") == [early]
+    assert listed(chat, "bob", "visit list today") == [early]
+    chat.clock.set(sh(2026, 11, 24, 10, 0))  # Tuesday: neither planned nor checked in today
+    assert listed(chat, "bob", "visit list today") == []
+
+
 def test_mine_lists_every_own_request_latest_first(chat):
     first = visit_in(chat, "cancelled")
     second = request(chat, "alice", 'at="2026-11-27 09:00"')
@@ -177,7 +185,7 @@ def log(chat) -> dict[str, str]:
     chat.clock.set(sh(2026, 11, 25, 14, 5))
     ok(chat, "amy", f"visit checkin {wed2} card=A-08 verified=yes briefing=yes")
     chat.clock.set(sh(2026, 11, 26, 0, 10))  # just after midnight in Shanghai
-    ok(chat, "bob", f"visit checkin {thu} card=A-09 verified=yes briefing=yes")
+    ok(chat, "bob", f"visit checkin {thu} card=A-09 verified=yes briefing=yes early=night-shift")
     return {"wed1": wed1, "wed2": wed2, "thu": thu}
 
 

@@ -113,6 +113,81 @@ def test_check_in_in_chinese(chat, approved):
     assert (v.access_card, v.tools_in) == ("A-08", ["笔记本"])
 
 
+CHECKIN = "visit checkin {ref} card=A-07 verified=yes briefing=yes"
+
+
+def test_check_in_opens_an_hour_before_the_planned_start(chat):
+    ref = visit_in(chat, "approved")  # Wednesday 09:00; it is Monday
+    expected = t(
+        chat,
+        "error.checkin_too_early",
+        ref=ref,
+        start="2026-11-25 09:00",
+        opens="2026-11-25 08:00",
+        minutes=60,
+    )
+    assert refused(chat, "bob", CHECKIN.format(ref=ref), ref) == expected
+    assert 'early="' in expected and "08:00" in expected
+    chat.clock.set(sh(2026, 11, 25, 7, 59))
+    assert refused(chat, "bob", CHECKIN.format(ref=ref), ref) == expected
+    assert refused(chat, "dan", CHECKIN.format(ref=ref), ref) == t(
+        chat, "error.need_role", "zh", role="admin"
+    )  # who may check in comes first
+    ok(chat, "bob", "role grant dan admin")
+    zh = refused(chat, "dan", CHECKIN.format(ref=ref).replace("visit", "访问"), ref)
+    assert zh.startswith(f"{ref} 计划 2026-11-25 09:00 开始")
+    chat.clock.set(sh(2026, 11, 25, 8, 0))
+    ok(chat, "bob", CHECKIN.format(ref=ref))
+
+
+def test_how_early_check_in_opens_is_the_organisations_choice(chat):
+    chat.core.org.visits.checkin_early_minutes = 180
+    ref = visit_in(chat, "approved")
+    chat.clock.set(sh(2026, 11, 25, 6, 0))
+    ok(chat, "bob", CHECKIN.format(ref=ref))
+
+
+def test_an_admin_lets_a_visitor_in_early_with_a_reason(chat):
+    ref = visit_in(chat, "approved")
+    card = chat.card("bob", CHECKIN.format(ref=ref) + ' early="disk failed overnight"')
+    assert (t(chat, "field.early_checkin"), "disk failed overnight") in [
+        (f.label, f.value) for f in card.fields
+    ]
+    assert visit(chat, ref).state == "checked_in"
+    details = audit_of(chat, ref)[-1].details
+    assert details["early"] == "disk failed overnight"
+    assert details["minutes_early"] == 2 * 24 * 60 - 60
+    zh_card = chat.card("dan", f"访问 查看 {ref}")
+    assert ("提前签到", "disk failed overnight") in [(f.label, f.value) for f in zh_card.fields]
+
+
+def test_no_early_reason_on_the_card_of_a_timely_check_in(chat, onsite):
+    card = chat.card("bob", f"visit show {onsite}")
+    assert t(chat, "field.early_checkin") not in [f.label for f in card.fields]
+
+
+def test_check_in_after_the_planned_end_is_allowed_and_says_how_long(chat):
+    ref = visit_in(chat, "approved")  # Wednesday 09:00-11:00
+    chat.clock.set(sh(2026, 11, 25, 11, 30))
+    answer = ok(chat, "bob", CHECKIN.format(ref=ref))
+    note = t(
+        chat,
+        "visit.checkin_late",
+        end="2026-11-25 11:00",
+        until="2026-11-25 13:30",
+        duration=120,
+    )
+    assert note in answer
+    assert [d.due_at for d in deadlines(chat, ref) if d.status == "pending"] == [
+        sh(2026, 11, 25, 14, 0)  # two hours from check-in, plus the grace period
+    ]
+
+
+def test_no_late_note_for_a_check_in_on_time(chat, approved):
+    answer = ok(chat, "bob", CHECKIN.format(ref=approved))
+    assert "planned end" not in answer
+
+
 @pytest.mark.parametrize(
     ("options", "key"),
     [

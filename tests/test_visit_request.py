@@ -136,7 +136,7 @@ def test_full_identity_number_is_stored_and_shown_nowhere(chat):
         ("alice", f'visit edit {ref} id=passport:{FULL_ID} task="replace disk 2"'),
         ("bob", f"visit approve {ref}"),
         ("carol", f"visit approve {ref}"),
-        ("bob", f"visit checkin {ref} card=A-07 verified=yes briefing=yes"),
+        ("bob", f"visit checkin {ref} card=A-07 verified=yes briefing=yes early=ahead"),
         ("bob", f"visit checkout {ref} tools=all card=no"),
         ("bob", f"visit show {ref}"),
         ("bob", f"audit {ref}"),

@@ -286,7 +286,7 @@ def test_the_whole_visit_flow_runs_in_wecom(bot, cb, wecom):
         10,
         lambda c: c.ok and approve["task_id"] in texts(c.body),
     )
-    say(bot, cb, AMY_W, f"visit checkin {ref} card=A-9 verified=yes briefing=yes")
+    say(bot, cb, AMY_W, f"visit checkin {ref} card=A-9 verified=yes briefing=yes early=ahead")
     bot.wait_state(ref, "checked_in")
     say(bot, cb, AMY_W, f"访问 签出 {ref} tools=all card=yes")
     bot.wait_state(ref, "checked_out")

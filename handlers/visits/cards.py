@@ -2,11 +2,14 @@
 
 from datetime import timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from handlers.i18n import I18n
 from handlers.messages import Action, Card, Field, Tone
 from handlers.refs import ref
 from handlers.visits import states as s
-from storage.models import Visit
+from storage.models import AuditEntry, Visit
 
 TONES: dict[str, Tone] = {
     s.APPROVED: "success",
@@ -55,6 +58,23 @@ def _tools(t, visit: Visit) -> Field:
     return Field(t("field.tools_in"), ", ".join(visit.tools_in) or "—")
 
 
+def _early_reason(visit: Visit) -> str | None:
+    """The reason an admin gave for checking the visitor in early (kept in the audit log)."""
+    if visit.checked_in_at is None:
+        return None
+    details = object_session(visit).scalar(
+        select(AuditEntry.details)
+        .where(
+            AuditEntry.subject_type == "visit",
+            AuditEntry.subject_id == visit.id,
+            AuditEntry.action == "visit.checkin",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return (details or {}).get("early")
+
+
 def visit_card(i18n: I18n, locale: str, visit: Visit, *, with_actions: bool = True) -> Card:
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
     end = visit.start_at + timedelta(minutes=visit.duration_minutes)
@@ -72,6 +92,8 @@ def visit_card(i18n: I18n, locale: str, visit: Visit, *, with_actions: bool = Tr
         fields.append(Field(t("field.certificates"), visit.certificates))
     if visit.access_card:
         fields.append(Field(t("field.access_card"), visit.access_card))
+    if early := _early_reason(visit):
+        fields.append(Field(t("field.early_checkin"), early))
     body = i18n.render(locale, "visit_card", visit=visit, end=end)
     state_label = t(f"state.{visit.state}")
     return Card(

@@ -56,9 +56,9 @@ def _query(ctx: Context, kind: str):
     if kind == "today":
         lo, hi = _day_bounds(ctx, ctx.i18n.local(ctx.now()).date())
         states = (s.APPROVED, s.CHECKED_IN, s.CHECKED_OUT)
-        return q.where(Visit.start_at >= lo, Visit.start_at < hi, Visit.state.in_(states)).order_by(
-            Visit.start_at
-        )
+        planned = (Visit.start_at >= lo) & (Visit.start_at < hi) & Visit.state.in_(states)
+        arrived = (Visit.checked_in_at >= lo) & (Visit.checked_in_at < hi)
+        return q.where(planned | arrived).order_by(Visit.start_at)
     if kind == "onsite":
         return q.where(Visit.state == s.CHECKED_IN).order_by(Visit.checked_in_at)
     return q.where(Visit.requester_id == me).order_by(Visit.start_at.desc())
