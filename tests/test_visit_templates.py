@@ -70,8 +70,8 @@ def _samples(name: str, own: bool) -> list[dict]:
         "card_returned": False,
     }
     if name == "visit_list":
-        listed = {**common, "more": True, "ref": ref, "kind": "all"}
-        return [{**listed, "visits": [visit]}, {**listed, "visits": [], "more": False}]
+        listed = {**common, "more": "site=SH1 from=11-01 to=11-23", "ref": ref, "kind": "all"}
+        return [{**listed, "visits": [visit]}, {**listed, "visits": [], "more": None}]
     return [common]
 
 
