@@ -31,6 +31,7 @@ class PersonSpec(_Strict):
 class RoomSpec(_Strict):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     name: str
+    capacity: int | None = Field(default=None, ge=1, le=1000)  # most visits at once; None: any
 
 
 class SiteSpec(_Strict):

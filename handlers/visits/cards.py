@@ -8,6 +8,7 @@ from sqlalchemy.orm import object_session
 from handlers.i18n import I18n
 from handlers.messages import Action, Card, Field, Tone
 from handlers.refs import ref
+from handlers.visits import overlap
 from handlers.visits import states as s
 from storage.models import AuditEntry, Visit
 
@@ -58,6 +59,16 @@ def _tools(t, visit: Visit) -> Field:
     return Field(t("field.tools_in"), ", ".join(visit.tools_in) or "—")
 
 
+def _overlapping(visit: Visit) -> list[Visit]:
+    return overlap.overlapping(
+        object_session(visit),
+        visit.room_id,
+        visit.start_at,
+        visit.duration_minutes,
+        other_than=visit.id,
+    )
+
+
 def _early_reason(visit: Visit) -> str | None:
     """The reason an admin gave for checking the visitor in early (kept in the audit log)."""
     if visit.checked_in_at is None:
@@ -94,6 +105,8 @@ def visit_card(i18n: I18n, locale: str, visit: Visit, *, with_actions: bool = Tr
         fields.append(Field(t("field.access_card"), visit.access_card))
     if early := _early_reason(visit):
         fields.append(Field(t("field.early_checkin"), early))
+    if visit.state in s.OPEN and (others := _overlapping(visit)):
+        fields.append(Field(t("field.overlap"), t("visit.overlap", **overlap.named(others))))
     body = i18n.render(locale, "visit_card", visit=visit, end=end)
     state_label = t(f"state.{visit.state}")
     return Card(

@@ -8,7 +8,7 @@ from handlers.errors import NotFound, UserError
 from handlers.messages import Text
 from handlers.refs import parse_ref, ref
 from handlers.registry import Invocation, area, command
-from handlers.visits import form, reminders
+from handlers.visits import form, overlap, reminders
 from handlers.visits import states as s
 from handlers.visits.cards import visit_card
 from storage.models import Person, Visit
@@ -76,6 +76,7 @@ def request(ctx: Context, inv: Invocation) -> None:
     form.check_timing(
         ctx, fields["start_at"], fields.get("emergency", False), fields.get("fault_ref")
     )
+    others = overlap.check(ctx, fields["room_id"], fields["start_at"], fields["duration_minutes"])
     now = ctx.now()
     visit = Visit(
         state=s.REQUESTED, requester_id=requester.id, created_at=now, updated_at=now, **fields
@@ -93,7 +94,15 @@ def request(ctx: Context, inv: Invocation) -> None:
     )
     announce(ctx, visit, "requested", to=("admin",))
     ctx.reply(Text(ctx.t("visit.filed", ref=ref("visit", visit.id)), tone="success"))
+    _tell_overlap(ctx, visit, others)
     ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+
+
+def _tell_overlap(ctx: Context, visit: Visit, others: list[Visit]) -> None:
+    if others:
+        room = f"{visit.room.site.code}/{visit.room.code}"
+        text = ctx.t("visit.overlap_notice", room=room, **overlap.named(others))
+        ctx.reply(Text(text))  # not a warning: in a reply that is a refusal (a form's error)
 
 
 def _audit_fields(fields: dict) -> dict:
@@ -172,6 +181,11 @@ def edit(ctx: Context, inv: Invocation) -> None:
     # the lead time was met when it was filed: only a new time or emergency flag is checked again
     if fields.keys() & {"start_at", "emergency", "fault_ref"} or start_at <= ctx.now():
         form.check_timing(ctx, start_at, emergency, fields.get("fault_ref", visit.fault_ref))
+    others = []
+    if fields.keys() & {"start_at", "duration_minutes", "room_id"}:  # a new time or room
+        room_id = fields.get("room_id", visit.room_id)
+        minutes = fields.get("duration_minutes", visit.duration_minutes)
+        others = overlap.check(ctx, room_id, start_at, minutes, other_than=visit.id)
     change_state(ctx, visit, "edit", details=_audit_fields(fields))
     for key, value in fields.items():
         setattr(visit, key, value)
@@ -179,6 +193,7 @@ def edit(ctx: Context, inv: Invocation) -> None:
     ctx.session.refresh(visit)
     announce(ctx, visit, "resubmitted", to=("admin",))
     ctx.reply(Text(ctx.t("visit.updated", ref=ref("visit", visit.id)), tone="success"))
+    _tell_overlap(ctx, visit, others)
     ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
 
 

@@ -68,7 +68,7 @@ def checkin(ctx: Context, inv: Invocation) -> None:
             until=until,
             duration=visit.duration_minutes,
         )
-        ctx.reply(Text(note, tone="warning"))
+        ctx.reply(Text(note))  # not a warning: in a reply that is a refusal
     ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
 
 
