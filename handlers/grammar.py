@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from handlers.errors import UserError
@@ -175,12 +176,16 @@ def _clock(text: str) -> time:
     return time(hour, 30 if m["half"] else int(m["cm"] or 0))
 
 
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
+def parse_when(
+    text: str, *, now: datetime, tz: ZoneInfo, year_less: Literal["next", "past"] = "next"
+) -> datetime:
     """Parse a point in time typed by a user; wall times are in ``tz``; returns aware UTC.
 
-    Forms: ``2026-11-25 09:00`` (also ``T``, ``/``, ``9:00``, ``:SS``), ``11-25 09:00`` (this
-    year, next year if already past), ``today``/``tomorrow``/``今天``/``明天``/``后天`` + time,
-    ``2026年11月25日 9:00``, ``11月25日 下午3点``, ``+2d`` (same wall time), ``+2d 09:00``,
+    Forms: ``2026-11-25 09:00`` (also ``T``, ``/``, ``9:00``, ``:SS``), ``11-25 09:00`` (a date
+    without a year: with ``year_less="next"`` the next one, today included, for plans; with
+    ``"past"`` the most recent one, today included, for looking back),
+    ``today``/``tomorrow``/``今天``/``明天``/``后天`` + time, ``2026年11月25日 9:00``,
+    ``11月25日 下午3点``, ``+2d`` (same wall time), ``+2d 09:00``,
     ``+3h``, ``+90m``, ``+1d2h``, ``now``/``现在``. A date without a time means 09:00, the
     start of the working day (09:00-18:00). Ambiguous DST times take the first occurrence;
     times skipped by DST are rejected. Whether the result is in the past is for callers.
@@ -213,8 +218,10 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
         else:
             month, dom = int(m["mo3"] or m["mo4"]), int(m["d3"] or m["d4"])
             day = date(today.year, month, dom)
-            if day < today:
+            if year_less == "next" and day < today:
                 day = date(today.year + 1, month, dom)
+            elif year_less == "past" and day > today:
+                day = date(today.year - 1, month, dom)
         return _in_range(
             _localize(datetime.combine(day, _clock(rest) if rest else WORKDAY_START), tz)
         )

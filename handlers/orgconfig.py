@@ -31,6 +31,7 @@ class PersonSpec(_Strict):
 class RoomSpec(_Strict):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     name: str
+    capacity: int | None = Field(default=None, ge=1, le=1000)  # most visits at once; None: any
 
 
 class SiteSpec(_Strict):
@@ -54,6 +55,8 @@ class VisitRules(_Strict):
     overrun_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
     max_duration_hours: int = Field(default=24, ge=1, le=24 * 7)
     card_return_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # check-in opens this long before the planned start; earlier needs an admin's early="reason"
+    checkin_early_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
 
 
 class ScheduleSpec(_Strict):

@@ -79,7 +79,7 @@ def test_chinese_verbs_for_the_whole_flow(chat):
     ok(chat, "zhang", f"访问 修改 {ref} 工具=螺丝刀")
     ok(chat, "bob", f"访问 批准 {ref}")
     ok(chat, "dan", f"访问 批准 {ref}")
-    ok(chat, "bob", f"进机房 签到 {ref} 卡号=A-07 核实=是 安全培训=是")
+    ok(chat, "bob", f"进机房 签到 {ref} 卡号=A-07 核实=是 安全培训=是 提前原因=客户要求")
     ok(chat, "bob", f"来访 签出 {ref} 工具=全部 还卡=否")
     ok(chat, "bob", f"访问 还卡 {ref}")
     actions = [e.action for e in chat.audit() if e.subject_type == "visit"]

@@ -103,7 +103,7 @@ def test_newcomer_walkthrough(tmp_path):
             "visit show V-1",
             "1",
             "as bob",
-            "visit checkin V-1 card=A-07 verified=是 briefing=是",
+            "visit checkin V-1 card=A-07 verified=是 briefing=是 early=演示",
             "visit checkout V-1 tools=全部 card=是",
             "audit V-1",
             "visit export today",
@@ -135,7 +135,7 @@ def test_newcomer_walkthrough(tmp_path):
     assert "✔ V-1 已批准，已通知申请人。" in approved
     assert "📨 → @alice" in approved and "已批准（批准人：王主管 Carol）" in approved
 
-    checkin = run.turn("bob", "visit checkin V-1 card=A-07 verified=是 briefing=是").text
+    checkin = run.turn("bob", "visit checkin V-1 card=A-07 verified=是 briefing=是 early=演示").text
     assert "✔ V-1 已签到，临时访问卡 A-07。" in checkin
     assert "[已签到（在机房）]" in checkin
     checkout = run.turn("bob", "visit checkout V-1 tools=全部 card=是").text

@@ -62,7 +62,7 @@ def test_the_visitor_log_has_no_formula_in_any_cell(chat):
         planted[ref] = values
     chat.clock.set(sh(2026, 11, 25, 9, 0))
     for n, ref in enumerate(planted):
-        ok(chat, "bob", f"visit checkin {ref} card=A-{n:02d} verified=yes briefing=yes")
+        ok(chat, "bob", f"visit checkin {ref} card=A-{n:02d} verified=yes briefing=yes early=setup")
     [file] = [m for m in chat.say("bob", "visit export 2026-11-25") if isinstance(m, File)]
     rows = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in parsed(file)[1:]]
     assert {r["ref"] for r in rows} == set(planted)

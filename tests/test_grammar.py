@@ -295,6 +295,32 @@ def test_parse_when_uses_local_date_not_utc_date():
     assert parse_when("+1d 08:00", now=new_year_eve, tz=SH) == sh(2027, 1, 2, 8, 0)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("11-19", sh(2026, 11, 19, 9, 0)),  # already passed this year: this year's
+        ("11-20 08:00", sh(2026, 11, 20, 8, 0)),  # today stays today
+        ("11-21", sh(2025, 11, 21, 9, 0)),  # still to come this year: last year's
+        ("12-01", sh(2025, 12, 1, 9, 0)),
+        ("11月21日", sh(2025, 11, 21, 9, 0)),
+        ("01-05 09:00", sh(2026, 1, 5, 9, 0)),
+        # only a date without a year is turned back; everything else means what it says
+        ("2026-12-01", sh(2026, 12, 1, 9, 0)),
+        ("tomorrow", sh(2026, 11, 21, 9, 0)),
+        ("+2d", sh(2026, 11, 22, 11, 0)),
+    ],
+)
+def test_parse_when_a_year_less_date_can_mean_the_most_recent_one(text, expected):
+    assert parse_when(text, now=NOW, tz=SH, year_less="past") == expected
+
+
+def test_a_year_less_date_means_the_next_one_unless_told():
+    december_2nd = sh(2026, 12, 2, 10, 0)
+    assert parse_when("12-01", now=december_2nd, tz=SH) == sh(2027, 12, 1, 9, 0)
+    assert parse_when("12-01", now=december_2nd, tz=SH, year_less="next") == sh(2027, 12, 1, 9, 0)
+    assert parse_when("12-01", now=december_2nd, tz=SH, year_less="past") == sh(2026, 12, 1, 9, 0)
+
+
 def test_parse_when_accepts_any_aware_now():
     shanghai_now = NOW.astimezone(SH)
     assert parse_when("+1h", now=shanghai_now, tz=SH) == datetime(2026, 11, 20, 4, tzinfo=UTC)

@@ -291,7 +291,7 @@ def test_the_whole_visit_flow_runs_in_slack(bot, fake):
     reply = bot.submit(BOB, prompt, {"answer": "card=A-17"})
     assert reply.json["response_action"] == "errors" and list(reply.json["errors"]) == ["answer"]
     assert bot.state(ref) == "approved"
-    reply = bot.submit(BOB, prompt, {"answer": "card=A-17 verified=yes briefing=yes"})
+    reply = bot.submit(BOB, prompt, {"answer": "card=A-17 verified=yes briefing=yes early=ahead"})
     assert reply.status == 200 and reply.text == ""
     bot.wait_state(ref, "checked_in")
     card = wait_updated(fake, channel, ts, "checked in (on site)")

@@ -16,6 +16,7 @@ from tests.visits_kit import (
     request,
     sh,
     t,
+    visit,
     visit_in,
 )
 
@@ -113,6 +114,14 @@ def test_today_lists_approved_and_onsite_visits_of_the_day(chat):
     assert title(chat, "bob", "visit list today") == t(chat, "visit.list_today", count=1)
 
 
+def test_today_lists_a_visit_checked_in_today_whatever_its_planned_day(chat):
+    early = visit_in(chat, "checked_in")  # planned for Wednesday, checked in on Monday
+    assert listed(chat, "bob", "visit list onsite") == [early]
+    assert listed(chat, "bob", "visit list today") == [early]
+    chat.clock.set(sh(2026, 11, 24, 10, 0))  # Tuesday: neither planned nor checked in today
+    assert listed(chat, "bob", "visit list today") == []
+
+
 def test_mine_lists_every_own_request_latest_first(chat):
     first = visit_in(chat, "cancelled")
     second = request(chat, "alice", 'at="2026-11-27 09:00"')
@@ -133,19 +142,118 @@ def test_onsite_lists_checked_in_visitors_only(chat):
 
 def test_unknown_list_name(chat):
     answer = refused(chat, "alice", "visit list everything")
-    assert answer == t(
-        chat, "error.unknown_list", value="everything", kinds="pending, today, mine, onsite"
-    )
-    assert refused(chat, "zhang", "访问 列表 全部").startswith("没有列表「全部」")
+    kinds = "pending, today, mine, onsite, all, week"
+    assert answer == t(chat, "error.unknown_list", value="everything", kinds=kinds)
+    assert refused(chat, "zhang", "访问 列表 一切").startswith("没有列表「一切」")
 
 
-def test_long_lists_are_cut_with_a_hint(chat):
+def test_long_lists_are_cut_with_a_way_to_narrow_them_down(chat):
     for _ in range(31):
         request(chat, "alice")
     card = chat.card("alice", "visit list mine")
     assert card.title == t(chat, "visit.list_mine", count=30)
     assert len([x for x in card.body.splitlines() if x.startswith("V-")]) == 30
-    assert card.body.endswith("… and more; narrow the list down.")
+    example = "site=SH1 from=11-01 to=11-23"
+    assert card.body.splitlines()[-1] == t(chat, "visit.list_more", kind="mine", example=example)
+    assert "site=" in card.body and "room=" in card.body and "state=" in card.body
+    assert chat.card("zhang", "visit list all").body.splitlines()[-1] == t(
+        chat, "visit.list_more", "zh", kind="all", example=example
+    )
+    # the example is a command that works
+    assert listed(chat, "alice", f"visit list mine {example}") == []  # it is planned later
+    assert len(listed(chat, "alice", "visit list mine site=SH1 from=2026-11-25")) == 30
+
+
+# --- all, week, and filters ------------------------------------------------------------------
+
+
+@pytest.fixture
+def spread(chat) -> dict[str, str]:
+    """Visits in three rooms over two weeks, in different states, by alice and erin."""
+    return {
+        "wed": visit_in(chat, "approved"),  # SH1/A101, Wednesday 2026-11-25 09:00
+        "thu": request(chat, "erin", 'room=SH1/B201 at="2026-11-26 10:00"'),
+        "sun": visit_in(chat, "checked_in", extra='room=BJ2/A101 at="2026-11-29 09:00"'),
+        "mon": visit_in(chat, "approved", extra='at="2026-11-30 09:00"'),
+        "gone": visit_in(chat, "cancelled", extra='at="2026-11-27 09:00"'),
+    }
+
+
+def test_all_lists_every_visit_latest_first(chat, spread):
+    expected = [spread[k] for k in ("mon", "sun", "gone", "thu", "wed")]
+    assert listed(chat, "bob", "visit list all") == expected
+    assert listed(chat, "zhang", "访问 列表 全部") == expected
+    assert title(chat, "bob", "visit list all") == t(chat, "visit.list_all", count=5)
+
+
+def test_week_lists_this_weeks_visits_monday_to_sunday(chat, spread):
+    assert listed(chat, "bob", "visit list week") == [spread["wed"], spread["sun"]]
+    assert listed(chat, "dan", "访问 列表 本周") == [spread["wed"], spread["sun"]]
+    assert title(chat, "bob", "visit list week") == t(chat, "visit.list_week", count=2)
+    chat.clock.set(sh(2026, 11, 30, 0, 30))  # the next Monday
+    assert listed(chat, "bob", "visit list week") == [spread["mon"]]
+
+
+@pytest.mark.parametrize(
+    ("options", "keys"),
+    [
+        ("site=SH1", ["mon", "gone", "thu", "wed"]),
+        ("site=bj2", ["sun"]),
+        ("站点=BJ2", ["sun"]),
+        ("room=SH1/B201", ["thu"]),
+        ("room=A101", ["mon", "sun", "gone", "wed"]),  # every site's A101
+        ("机房=bj2/a101", ["sun"]),
+        ("from=2026-11-26", ["mon", "sun", "gone", "thu"]),
+        ("to=2026-11-26", ["thu", "wed"]),
+        ("from=2026-11-26 to=2026-11-27", ["gone", "thu"]),
+        ("从=2026-11-29 到=2026-11-29", ["sun"]),
+        ("state=approved", ["mon", "wed"]),
+        ("state=已批准", ["mon", "wed"]),
+        ("状态=在场", ["sun"]),
+        ('state="approved, checked in (on site)"', ["mon", "sun", "wed"]),
+        ("state=待管理员审核", ["thu"]),
+        ("state=cancelled site=SH1", ["gone"]),
+    ],
+)
+def test_filters_narrow_a_list(chat, spread, options, keys):
+    assert listed(chat, "bob", f"visit list all {options}") == [spread[k] for k in keys]
+
+
+def test_filters_combine_with_every_list(chat, spread):
+    assert listed(chat, "alice", "visit list mine site=BJ2") == [spread["sun"]]
+    assert listed(chat, "erin", "visit list mine site=BJ2") == []
+    assert listed(chat, "bob", "visit list week room=SH1/A101") == [spread["wed"]]
+    assert listed(chat, "bob", "visit list onsite site=SH1") == []
+    assert listed(chat, "bob", "visit list pending room=SH1/B201") == [spread["thu"]]
+    assert listed(chat, "bob", "visit list site=SH1") == [spread["thu"]]  # pending by default
+
+
+def test_a_list_date_without_a_year_means_the_most_recent_one(chat, spread):
+    chat.clock.set(sh(2026, 12, 2, 10, 0))
+    assert listed(chat, "bob", "visit list all from=11-29") == [spread["mon"], spread["sun"]]
+    assert listed(chat, "bob", "visit list all to=11-25") == [spread["wed"]]
+
+
+@pytest.mark.parametrize(
+    ("options", "key", "params"),
+    [
+        ("site=XX", "error.unknown_site", {"value": "XX", "known": "BJ2, SH1"}),
+        ("state=lost", "error.unknown_state", {"value": "lost"}),
+        ("from=soon", "error.bad_date", {"value": "soon"}),
+        ("from=2026-11-27 to=2026-11-26", "error.bad_range", {}),
+    ],
+)
+def test_bad_filters_are_refused_clearly(chat, spread, options, key, params):
+    answer = refused(chat, "bob", f"visit list all {options}")
+    if key == "error.unknown_state":
+        assert answer.startswith('No state "lost"') and "approved" in answer
+    else:
+        assert answer == t(chat, key, **params)
+
+
+def test_an_unknown_room_filter_names_the_rooms(chat, spread):
+    answer = refused(chat, "bob", "visit list all room=Z9")
+    assert answer == t(chat, "error.unknown_room", value="Z9", known="BJ2/A101, SH1/A101, SH1/B201")
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -179,7 +287,7 @@ def log(chat) -> dict[str, str]:
     chat.clock.set(sh(2026, 11, 25, 14, 5))
     ok(chat, "amy", f"visit checkin {wed2} card=A-08 verified=yes briefing=yes")
     chat.clock.set(sh(2026, 11, 26, 0, 10))  # just after midnight in Shanghai
-    ok(chat, "bob", f"visit checkin {thu} card=A-09 verified=yes briefing=yes")
+    ok(chat, "bob", f"visit checkin {thu} card=A-09 verified=yes briefing=yes early=night-shift")
     return {"wed1": wed1, "wed2": wed2, "thu": thu}
 
 
@@ -239,6 +347,20 @@ def test_export_of_a_day_without_visits_has_only_the_header(chat, log):
 def test_export_with_relative_dates(chat, log):
     rows = rows_of(export(chat, "bob", "visit export today"))  # the clock is on Thursday now
     assert [r["ref"] for r in rows] == [log["thu"]]
+
+
+def test_export_of_a_date_without_a_year_means_the_most_recent_one(chat):
+    ref = visit_in(chat, "approved", extra='at="2026-12-01 10:00"')
+    chat.clock.set(sh(2026, 12, 1, 9, 55))
+    ok(chat, "bob", f"visit checkin {ref} card=A-07 verified=yes briefing=yes")
+    chat.clock.set(sh(2026, 12, 2, 10, 0))
+    file = export(chat, "bob", "visit export 12-01")
+    assert file.name == "visitor-log_2026-12-01_2026-12-01.csv"
+    assert [r["ref"] for r in rows_of(file)] == [ref]
+    assert [r["ref"] for r in rows_of(export(chat, "bob", "visit export 11-30 12-02"))] == [ref]
+    # a request looks ahead: the same words mean next year's 1 December
+    later = request(chat, "alice", extra='at="12-01 10:00"')
+    assert visit(chat, later).start_at == sh(2027, 12, 1, 10, 0)
 
 
 def test_export_is_for_admins_and_supervisors(chat, log):

@@ -14,6 +14,7 @@ from tests.visits_kit import (
     ok,
     ref_in,
     request,
+    sh,
     t,
     visit_in,
 )
@@ -144,6 +145,7 @@ def test_cancelling_a_new_request_does_not_bother_the_responsible_person(chat):
 
 def test_check_in_and_check_out_tell_the_requester(chat):
     ref = visit_in(chat, "approved", extra="responsible=erin")
+    chat.clock.set(sh(2026, 11, 25, 8, 50))
     notices = step(chat, "bob", f"visit checkin {ref} card=A-07 verified=yes briefing=yes")
     assert set(notices) == {"alice", "erin"}
     assert "checked in to SH1/A101" in text_of(notices["alice"][0])
@@ -164,7 +166,7 @@ FLOW = [
     ),
     ("amy", "visit approve {first}"),
     ("carol", "visit approve {first}"),  # carol is also the responsible person
-    ("amy", "visit checkin {first} card=A-07 verified=yes briefing=yes tools=laptop"),
+    ("amy", "visit checkin {first} card=A-07 verified=yes briefing=yes tools=laptop early=x"),
     ("amy", "visit checkout {first} tools=none card=no"),  # flagged: a tool and the card
     ("bob", "visit card {first}"),
     (

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from handlers.messages import plain_text
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     audit_of,
@@ -65,11 +66,129 @@ def test_tools_typed_at_check_in_replace_the_requested_list(chat, approved):
     assert visit(chat, approved).tools_in == ["laptop"]
 
 
+def tools_field(card) -> tuple[str, str]:
+    [field] = [f for f in card.fields if f.label.startswith("Tools") or f.label.startswith("工具")]
+    return field.label, field.value
+
+
+def test_the_card_shows_the_tools_recorded_at_check_in(chat):
+    """The reported case: the request listed a multimeter, the visitor brought a laptop too."""
+    ref = visit_in(chat, "approved", extra="tools=multimeter")
+    assert tools_field(chat.card("bob", f"visit show {ref}")) == (
+        t(chat, "field.tools"),
+        "multimeter",
+    )
+    chat.clock.set(sh(2026, 11, 25, 8, 50))
+    checkin = f'visit checkin {ref} card=A-07 verified=yes briefing=yes tools="multimeter, laptop"'
+    card = chat.card("bob", checkin)
+    assert tools_field(card) == (t(chat, "field.tools_in"), "multimeter, laptop")
+    assert tools_field(chat.card("dan", f"visit show {ref}")) == (
+        t(chat, "field.tools_in", "zh"),
+        "multimeter, laptop",
+    )
+    assert t(chat, "field.tools_in", "zh") == "工具（签到登记）"
+    # check-out counts against the checked-in list: the laptop did not come back
+    card = chat.card("bob", f"visit checkout {ref} tools=multimeter card=yes")
+    assert tools_field(card) == (t(chat, "field.tools_in"), "multimeter, laptop")
+    assert "⚠ Tool count mismatch: laptop" in card.body
+    assert visit(chat, ref).tools_missing == ["laptop"]
+
+
+def test_all_at_check_out_means_the_checked_in_list(chat):
+    ref = visit_in(chat, "approved", extra="tools=multimeter")
+    chat.clock.set(sh(2026, 11, 25, 8, 50))
+    ok(
+        chat,
+        "bob",
+        f'visit checkin {ref} card=A-07 verified=yes briefing=yes tools="multimeter, laptop"',
+    )
+    ok(chat, "bob", f"visit checkout {ref} tools=all card=yes")
+    v = visit(chat, ref)
+    assert v.tools_out == ["multimeter", "laptop"] and v.tools_missing == []
+
+
 def test_check_in_in_chinese(chat, approved):
     answer = ok(chat, "bob", f"访问 签到 {approved} 卡号=A-08 身份核实=是 安全培训=是 工具=笔记本")
     assert t(chat, "visit.done_checkin", ref=approved, card="A-08") in answer
     v = visit(chat, approved)
     assert (v.access_card, v.tools_in) == ("A-08", ["笔记本"])
+
+
+CHECKIN = "visit checkin {ref} card=A-07 verified=yes briefing=yes"
+
+
+def test_check_in_opens_an_hour_before_the_planned_start(chat):
+    ref = visit_in(chat, "approved")  # Wednesday 09:00; it is Monday
+    expected = t(
+        chat,
+        "error.checkin_too_early",
+        ref=ref,
+        start="2026-11-25 09:00",
+        opens="2026-11-25 08:00",
+        minutes=60,
+    )
+    assert refused(chat, "bob", CHECKIN.format(ref=ref), ref) == expected
+    assert 'early="' in expected and "08:00" in expected
+    chat.clock.set(sh(2026, 11, 25, 7, 59))
+    assert refused(chat, "bob", CHECKIN.format(ref=ref), ref) == expected
+    assert refused(chat, "dan", CHECKIN.format(ref=ref), ref) == t(
+        chat, "error.need_role", "zh", role="admin"
+    )  # who may check in comes first
+    ok(chat, "bob", "role grant dan admin")
+    zh = refused(chat, "dan", CHECKIN.format(ref=ref).replace("visit", "访问"), ref)
+    assert zh.startswith(f"{ref} 计划 2026-11-25 09:00 开始")
+    chat.clock.set(sh(2026, 11, 25, 8, 0))
+    ok(chat, "bob", CHECKIN.format(ref=ref))
+
+
+def test_how_early_check_in_opens_is_the_organisations_choice(chat):
+    chat.core.org.visits.checkin_early_minutes = 180
+    ref = visit_in(chat, "approved")
+    chat.clock.set(sh(2026, 11, 25, 6, 0))
+    ok(chat, "bob", CHECKIN.format(ref=ref))
+
+
+def test_an_admin_lets_a_visitor_in_early_with_a_reason(chat):
+    ref = visit_in(chat, "approved")
+    card = chat.card("bob", CHECKIN.format(ref=ref) + ' early="disk failed overnight"')
+    assert (t(chat, "field.early_checkin"), "disk failed overnight") in [
+        (f.label, f.value) for f in card.fields
+    ]
+    assert visit(chat, ref).state == "checked_in"
+    details = audit_of(chat, ref)[-1].details
+    assert details["early"] == "disk failed overnight"
+    assert details["minutes_early"] == 2 * 24 * 60 - 60
+    zh_card = chat.card("dan", f"访问 查看 {ref}")
+    assert ("提前签到", "disk failed overnight") in [(f.label, f.value) for f in zh_card.fields]
+
+
+def test_no_early_reason_on_the_card_of_a_timely_check_in(chat, onsite):
+    card = chat.card("bob", f"visit show {onsite}")
+    assert t(chat, "field.early_checkin") not in [f.label for f in card.fields]
+
+
+def test_check_in_after_the_planned_end_is_allowed_and_says_how_long(chat):
+    ref = visit_in(chat, "approved")  # Wednesday 09:00-11:00
+    chat.clock.set(sh(2026, 11, 25, 11, 30))
+    messages = chat.say("bob", CHECKIN.format(ref=ref))
+    assert "warning" not in [m.tone for m in messages]  # a warning would be a refusal
+    answer = "\n".join(plain_text(m) for m in messages)
+    note = t(
+        chat,
+        "visit.checkin_late",
+        end="2026-11-25 11:00",
+        until="2026-11-25 13:30",
+        duration=120,
+    )
+    assert note in answer
+    assert [d.due_at for d in deadlines(chat, ref) if d.status == "pending"] == [
+        sh(2026, 11, 25, 14, 0)  # two hours from check-in, plus the grace period
+    ]
+
+
+def test_no_late_note_for_a_check_in_on_time(chat, approved):
+    answer = ok(chat, "bob", CHECKIN.format(ref=approved))
+    assert "planned end" not in answer
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Filing a machine-room visit request (document 000, step 1): the form, its defaults and checks."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -135,7 +136,7 @@ def test_full_identity_number_is_stored_and_shown_nowhere(chat):
         ("alice", f'visit edit {ref} id=passport:{FULL_ID} task="replace disk 2"'),
         ("bob", f"visit approve {ref}"),
         ("carol", f"visit approve {ref}"),
-        ("bob", f"visit checkin {ref} card=A-07 verified=yes briefing=yes"),
+        ("bob", f"visit checkin {ref} card=A-07 verified=yes briefing=yes early=ahead"),
         ("bob", f"visit checkout {ref} tools=all card=no"),
         ("bob", f"visit show {ref}"),
         ("bob", f"audit {ref}"),
@@ -306,28 +307,75 @@ def test_emergency_needs_a_fault(chat):
     assert refused(chat, "alice", text) == t(chat, "error.emergency_needs_fault")
 
 
+def declare_faults(chat, count: int = 1) -> list[str]:
+    """Faults declared by erin, F-1 onwards."""
+    answers = [chat.text("erin", f"fault declare 2 Disk array {n} degraded") for n in range(count)]
+    return [re.search(r"F-\d+", a).group() for a in answers]
+
+
 def test_emergency_with_a_fault_bypasses_the_lead_time_and_the_card_shows_it(chat):
-    answer = ok(chat, "alice", BASE + ' at="2026-11-23 11:00" emergency=yes fault=F-3')
+    [fault] = declare_faults(chat)
+    answer = ok(chat, "alice", BASE + f' at="2026-11-23 11:00" emergency=yes fault={fault}')
     ref = ref_in(answer)
     v = visit(chat, ref)
-    assert v.emergency is True and v.fault_ref == "F-3"
+    assert v.emergency is True and v.fault_ref == fault
     assert v.start_at == sh(2026, 11, 23, 11, 0)
-    assert "Emergency visit (fault F-3" in answer
+    assert f"Emergency visit (fault {fault}" in answer
     card = chat.card("bob", f"visit show {ref}")
-    assert "⚠ Emergency visit (fault F-3" in card.body
+    assert f"⚠ Emergency visit (fault {fault}" in card.body
     zh_card = chat.card("zhang", f"visit show {ref}")
-    assert "紧急访问（关联故障 F-3" in zh_card.body
+    assert f"紧急访问（关联故障 {fault}" in zh_card.body
 
 
 @pytest.mark.parametrize("fault", ["3", "f3", "#F-3"])
 def test_fault_reference_forms(chat, fault):
+    declare_faults(chat, 3)
     ref = ref_in(ok(chat, "alice", BASE + f' at="2026-11-23 11:00" 紧急=是 故障={fault}'))
     assert visit(chat, ref).fault_ref == "F-3"
 
 
+def test_an_emergency_must_name_a_fault_that_exists(chat):
+    declare_faults(chat)
+    answer = refused(chat, "alice", BASE + ' at="2026-11-23 11:00" emergency=yes fault=F-9')
+    assert answer == t(chat, "error.emergency_fault_unknown", ref="F-9")
+    assert "F-9" in answer
+
+
+@pytest.mark.parametrize(
+    ("steps", "state"),
+    [
+        (["fault resolve F-1 replaced the disk"], "resolved"),
+        (["fault resolve F-1 replaced the disk", 'fault close F-1 cause="worn disk"'], "closed"),
+    ],
+)
+def test_an_emergency_must_name_an_open_fault(chat, steps, state):
+    declare_faults(chat)
+    for command in steps:
+        ok(chat, "erin", command)
+    answer = refused(chat, "alice", BASE + ' at="2026-11-23 11:00" emergency=yes fault=F-1')
+    assert answer == t(chat, "error.emergency_fault_not_open", ref="F-1", state=state)
+    assert "F-1" in answer and t(chat, f"state.fault_{state}") in answer
+    zh = refused(chat, "zhang", BASE + ' at="2026-11-23 11:00" 紧急=是 故障=F-1')
+    assert t(chat, f"state.fault_{state}", "zh") in zh
+
+
+def test_an_acknowledged_fault_is_still_open(chat):
+    declare_faults(chat)
+    ok(chat, "erin", "fault ack F-1")
+    ok(chat, "alice", BASE + ' at="2026-11-23 11:00" emergency=yes fault=F-1')
+
+
+def test_an_edit_to_an_emergency_checks_the_fault_again(chat):
+    declare_faults(chat)
+    ref = ref_in(ok(chat, "alice", BASE + ' at="2026-11-23 14:00" emergency=yes fault=F-1'))
+    answer = refused(chat, "alice", f"visit edit {ref} fault=F-2", ref)
+    assert answer == t(chat, "error.emergency_fault_unknown", ref="F-2")
+
+
 def test_emergency_can_start_a_few_minutes_ago_but_not_long_ago(chat):
-    ok(chat, "alice", BASE + ' at="2026-11-23 09:50" emergency=yes fault=F-3')
-    answer = refused(chat, "alice", BASE + ' at="2026-11-23 09:00" emergency=yes fault=F-3')
+    declare_faults(chat)
+    ok(chat, "alice", BASE + ' at="2026-11-23 09:50" emergency=yes fault=F-1')
+    answer = refused(chat, "alice", BASE + ' at="2026-11-23 09:00" emergency=yes fault=F-1')
     assert "in the past" in answer
 
 

@@ -26,7 +26,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "changes": ("amy", 'visit changes {ref} note="add the tools"'),
     "edit": ("alice", 'visit edit {ref} task="replace two disks"'),
     "cancel": ("alice", 'visit cancel {ref} reason="not needed"'),
-    "checkin": ("bob", "visit checkin {ref} card=A-07 verified=yes briefing=yes"),
+    "checkin": ("bob", "visit checkin {ref} card=A-07 verified=yes briefing=yes early=ahead"),
     "checkout": ("bob", "visit checkout {ref} tools=all card=yes"),
 }
 STATES = list(PATHS)
@@ -375,7 +375,7 @@ def test_every_card_button_is_a_working_command(chat, state):
         "visit.changes": "please add tools",
         "visit.reject": "no slot",
         "visit.cancel": "not needed",
-        "visit.checkin": "card=A-01 verified=yes briefing=yes",
+        "visit.checkin": "card=A-01 verified=yes briefing=yes early=ahead",
         "visit.checkout": "tools=all card=yes",
     }
     actors = {"visit.approve": "carol" if state == "reviewed" else "bob"}

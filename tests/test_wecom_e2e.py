@@ -285,7 +285,7 @@ def test_the_whole_visit_flow_runs_in_wecom(bot, cb, wecom):
     )
     assert "button" in update.body and "template_card" not in update.body
     # check-in needs details: the button says what to type; amy types it
-    say(bot, cb, AMY_W, f"visit checkin {ref} card=A-9 verified=yes briefing=yes")
+    say(bot, cb, AMY_W, f"visit checkin {ref} card=A-9 verified=yes briefing=yes early=ahead")
     bot.wait_state(ref, "checked_in")
     say(bot, cb, AMY_W, f"访问 签出 {ref} tools=all card=yes")
     bot.wait_state(ref, "checked_out")

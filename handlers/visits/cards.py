@@ -10,7 +10,7 @@ from handlers.context import Actor
 from handlers.i18n import I18n
 from handlers.messages import Action, Card, Field, Style, Tone
 from handlers.refs import ref
-from handlers.visits import guard
+from handlers.visits import guard, overlap
 from handlers.visits import states as s
 from storage.models import AuditEntry, Visit
 
@@ -83,6 +83,40 @@ def tone(visit: Visit) -> Tone:
     return TONES.get(visit.state, "info")
 
 
+def _tools(t, visit: Visit) -> Field:
+    """The tools the request lists; once checked in, the tools recorded at check-in."""
+    if visit.tools_in is None:
+        return Field(t("field.tools"), ", ".join(visit.tools or []) or "—")
+    return Field(t("field.tools_in"), ", ".join(visit.tools_in) or "—")
+
+
+def _overlapping(visit: Visit) -> list[Visit]:
+    return overlap.overlapping(
+        object_session(visit),
+        visit.room_id,
+        visit.start_at,
+        visit.duration_minutes,
+        other_than=visit.id,
+    )
+
+
+def _early_reason(visit: Visit) -> str | None:
+    """The reason an admin gave for checking the visitor in early (kept in the audit log)."""
+    if visit.checked_in_at is None:
+        return None
+    details = object_session(visit).scalar(
+        select(AuditEntry.details)
+        .where(
+            AuditEntry.subject_type == "visit",
+            AuditEntry.subject_id == visit.id,
+            AuditEntry.action == "visit.checkin",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return (details or {}).get("early")
+
+
 def visit_card(i18n: I18n, locale: str, visit: Visit, *, viewer: Actor | None = None) -> Card:
     """The visit's card; ``viewer``: the one person it is shown to (None: a channel)."""
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
@@ -95,12 +129,16 @@ def visit_card(i18n: I18n, locale: str, visit: Visit, *, viewer: Actor | None = 
         Field(t("field.contact"), visit.contact),
         Field(t("field.identity"), f"{visit.id_type} ****{visit.id_last4}"),
         Field(t("field.responsible"), visit.responsible.name),
-        Field(t("field.tools"), ", ".join(visit.tools or []) or "—"),
+        _tools(t, visit),
     ]
     if visit.certificates:
         fields.append(Field(t("field.certificates"), visit.certificates))
     if visit.access_card:
         fields.append(Field(t("field.access_card"), visit.access_card))
+    if early := _early_reason(visit):
+        fields.append(Field(t("field.early_checkin"), early))
+    if visit.state in s.OPEN and (others := _overlapping(visit)):
+        fields.append(Field(t("field.overlap"), t("visit.overlap", **overlap.named(others))))
     session = object_session(visit)
     staff = guard.staff(session, i18n.default_locale)
     body = i18n.render(

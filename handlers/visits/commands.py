@@ -8,7 +8,7 @@ from handlers.errors import NotFound, UserError
 from handlers.messages import Text
 from handlers.refs import parse_ref, ref
 from handlers.registry import Invocation, area, command
-from handlers.visits import form, guard, reminders
+from handlers.visits import form, guard, overlap, reminders
 from handlers.visits import states as s
 from handlers.visits.cards import tone, visit_card
 from storage.models import Person, Visit
@@ -68,9 +68,13 @@ def change_state(
     return t
 
 
-def _filed(ctx: Context, visit: Visit, key: str) -> None:
-    """Answer a filing or a resubmission: done, what keeps it from completing, the card."""
+def _filed(ctx: Context, visit: Visit, key: str, overlapping: list[Visit]) -> None:
+    """Answer a filing or a resubmission: done, the visits it overlaps, what keeps it from
+    completing, the card."""
     ctx.reply(Text(ctx.t(key, ref=ref("visit", visit.id)), tone="success"))
+    if overlapping:
+        room = f"{visit.room.site.code}/{visit.room.code}"
+        ctx.reply(Text(ctx.t("visit.overlap_notice", room=room, **overlap.named(overlapping))))
     staff = guard.staff(ctx.session, ctx.i18n.default_locale)
     for problem in guard.shortfall(guard.Parties.of(visit), visit.state, staff):
         ctx.reply(Text(ctx.t(problem), tone="warning"))
@@ -88,6 +92,7 @@ def request(ctx: Context, inv: Invocation) -> None:
     form.check_timing(
         ctx, fields["start_at"], fields.get("emergency", False), fields.get("fault_ref")
     )
+    others = overlap.check(ctx, fields["room_id"], fields["start_at"], fields["duration_minutes"])
     now = ctx.now()
     visit = Visit(
         state=s.REQUESTED, requester_id=requester.id, created_at=now, updated_at=now, **fields
@@ -104,7 +109,7 @@ def request(ctx: Context, inv: Invocation) -> None:
         details=_audit_fields(fields),
     )
     announce(ctx, visit, "requested")
-    _filed(ctx, visit, "visit.filed")
+    _filed(ctx, visit, "visit.filed", others)
 
 
 def _audit_fields(fields: dict) -> dict:
@@ -180,6 +185,11 @@ def edit(ctx: Context, inv: Invocation) -> None:
     # the lead time was met when it was filed: only a new time or emergency flag is checked again
     if fields.keys() & {"start_at", "emergency", "fault_ref"} or start_at <= ctx.now():
         form.check_timing(ctx, start_at, emergency, fields.get("fault_ref", visit.fault_ref))
+    others = []
+    if fields.keys() & {"start_at", "duration_minutes", "room_id"}:  # a new time or room
+        room_id = fields.get("room_id", visit.room_id)
+        minutes = fields.get("duration_minutes", visit.duration_minutes)
+        others = overlap.check(ctx, room_id, start_at, minutes, other_than=visit.id)
     change_state(ctx, visit, "edit", details=_audit_fields(fields))
     for key, value in fields.items():
         setattr(visit, key, value)
@@ -187,7 +197,7 @@ def edit(ctx: Context, inv: Invocation) -> None:
     ctx.session.flush()
     ctx.session.refresh(visit)
     announce(ctx, visit, "resubmitted")
-    _filed(ctx, visit, "visit.updated")
+    _filed(ctx, visit, "visit.updated", others)
 
 
 @command("visit", "cancel", aliases=("withdraw", "取消", "撤回"), options={"reason": ("原因",)})

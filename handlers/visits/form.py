@@ -18,7 +18,7 @@ from handlers.errors import UserError
 from handlers.forms import FormField
 from handlers.grammar import parse_bool, parse_duration, parse_list, parse_when
 from handlers.refs import parse_ref, ref
-from storage.models import Person, Room, Site
+from storage.models import Fault, Person, Room, Site
 
 # canonical option → the words users may type for it (English and Chinese)
 OPTIONS: dict[str, tuple[str, ...]] = {
@@ -56,6 +56,8 @@ forms.form(
     FormField("fault"),
 )
 # free text cut to fit its column (storage.models.Visit): PostgreSQL and MariaDB refuse more
+# the fault workflow's open states (handlers/faults/states.py OPEN): an emergency needs one
+OPEN_FAULT_STATES = ("declared", "acknowledged")
 TEXT_LIMITS = {"task": 2000, "company": 128, "contact": 64, "certificates": 256}
 _ID_SPLIT = re.compile(r"^\s*(.+?)\s*[:：/ ]\s*([A-Za-z0-9*\- ]+?)\s*$")
 
@@ -166,8 +168,7 @@ def check_timing(ctx: Context, start_at, emergency: bool, fault_ref: str | None)
     """No past dates; at least ``lead_time_days`` calendar days ahead unless an emergency."""
     now = ctx.now()
     if emergency:
-        if not fault_ref:
-            raise UserError("error.emergency_needs_fault", field="fault")
+        _check_open_fault(ctx, fault_ref)
         if start_at < now - timedelta(minutes=15):
             raise UserError("error.past_date", value=ctx.i18n.local(start_at), field="at")
         return
@@ -178,3 +179,16 @@ def check_timing(ctx: Context, start_at, emergency: bool, fault_ref: str | None)
     if days_ahead < lead:
         earliest = ctx.i18n.local(now).date() + timedelta(days=lead)
         raise UserError("error.lead_time", days=lead, earliest=earliest.isoformat(), field="at")
+
+
+def _check_open_fault(ctx: Context, fault_ref: str | None) -> None:
+    """An emergency skips the lead time only for a fault that exists and is still open."""
+    if not fault_ref:
+        raise UserError("error.emergency_needs_fault", field="fault")
+    fault = ctx.session.get(Fault, parse_ref(fault_ref, expected="fault")[1])
+    if fault is None:
+        raise UserError("error.emergency_fault_unknown", ref=fault_ref, field="fault")
+    if fault.state not in OPEN_FAULT_STATES:
+        raise UserError(
+            "error.emergency_fault_not_open", ref=fault_ref, state=fault.state, field="fault"
+        )

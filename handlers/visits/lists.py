@@ -1,26 +1,30 @@
-"""Visit lists (pending, today, mine, onsite) and the visitor-log CSV export."""
+"""Visit lists (pending, today, week, mine, onsite, all; filtered) and the visitor-log CSV."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
+from handlers import listing
 from handlers.context import Context
 from handlers.errors import Forbidden, UserError
 from handlers.exports import csv_file
-from handlers.grammar import parse_when
 from handlers.messages import Card
 from handlers.refs import ref
 from handlers.registry import Invocation, command
+from handlers.visits import filters
 from handlers.visits import states as s
 from storage.models import Visit
 
 LIST_WORDS = {
     "pending": ("待办", "待审批", "待处理", "todo"),
     "today": ("今天", "今日"),
-    "mine": ("my", "我的", "mine"),
+    "mine": ("my", "我的"),
     "onsite": ("在场", "here", "inside"),
+    "all": ("全部", "所有"),
+    "week": ("本周", "这周", "this-week"),
 }
-LIMIT = 30
+# a day's or a week's visits: approved ones planned then, and whoever checked in then
+HAPPENING = (s.APPROVED, s.CHECKED_IN, s.CHECKED_OUT)
 
 
 def _kind(word: str | None) -> str:
@@ -34,13 +38,20 @@ def _kind(word: str | None) -> str:
 
 
 def _day_bounds(ctx: Context, day) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=ctx.i18n.tz)
+    start = listing.day_start(ctx, day)
     return start, start + timedelta(days=1)
+
+
+def _happening(lo: datetime, hi: datetime):
+    planned = (Visit.start_at >= lo) & (Visit.start_at < hi) & Visit.state.in_(HAPPENING)
+    return planned | ((Visit.checked_in_at >= lo) & (Visit.checked_in_at < hi))
 
 
 def _query(ctx: Context, kind: str):
     q = select(Visit)
     me = ctx.actor.id
+    today = ctx.i18n.local(ctx.now()).date()
+    earliest_first = (Visit.start_at, Visit.id)
     if kind == "pending":
         waiting = [
             (Visit.requester_id == me) & Visit.state.in_((s.REQUESTED, s.REVIEWED, s.CHANGES))
@@ -51,26 +62,28 @@ def _query(ctx: Context, kind: str):
             # not the supervisor's own request, nor one she reviewed herself: she cannot approve it
             others = (Visit.requester_id != me) & (Visit.reviewed_by_id != me)
             waiting.append((Visit.state == s.REVIEWED) & others)
-        return q.where(or_(*waiting)).order_by(Visit.start_at)
+        return q.where(or_(*waiting)).order_by(*earliest_first)
     if kind == "today":
-        lo, hi = _day_bounds(ctx, ctx.i18n.local(ctx.now()).date())
-        states = (s.APPROVED, s.CHECKED_IN, s.CHECKED_OUT)
-        return q.where(Visit.start_at >= lo, Visit.start_at < hi, Visit.state.in_(states)).order_by(
-            Visit.start_at
-        )
+        return q.where(_happening(*_day_bounds(ctx, today))).order_by(*earliest_first)
+    if kind == "week":  # Monday to Sunday
+        monday = listing.day_start(ctx, today - timedelta(days=today.weekday()))
+        return q.where(_happening(monday, monday + timedelta(days=7))).order_by(*earliest_first)
     if kind == "onsite":
-        return q.where(Visit.state == s.CHECKED_IN).order_by(Visit.checked_in_at)
-    return q.where(Visit.requester_id == me).order_by(Visit.start_at.desc())
+        return q.where(Visit.state == s.CHECKED_IN).order_by(Visit.checked_in_at, Visit.id)
+    if kind == "mine":
+        q = q.where(Visit.requester_id == me)
+    return q.order_by(Visit.start_at.desc(), Visit.id.desc())
 
 
-@command("visit", "list", aliases=("ls", "列表", "查询"))
+@command("visit", "list", aliases=("ls", "列表", "查询"), options=filters.OPTIONS)
 def list_visits(ctx: Context, inv: Invocation) -> None:
     kind = _kind(inv.args[0] if inv.args else None)
-    visits = ctx.session.scalars(_query(ctx, kind).limit(LIMIT + 1)).all()
-    body = ctx.i18n.render(
-        ctx.locale, "visit_list", visits=visits[:LIMIT], more=len(visits) > LIMIT, ref=ref
-    )
-    ctx.reply(Card(title=ctx.t(f"visit.list_{kind}", count=min(len(visits), LIMIT)), body=body))
+    query = _query(ctx, kind).where(*filters.conditions(ctx, inv))
+    visits = ctx.session.scalars(query.limit(listing.LIMIT + 1)).all()
+    shown = visits[: listing.LIMIT]
+    more = listing.example(ctx, shown[0].room.site.code) if len(visits) > len(shown) else None
+    body = ctx.i18n.render(ctx.locale, "visit_list", visits=shown, kind=kind, more=more, ref=ref)
+    ctx.reply(Card(title=ctx.t(f"visit.list_{kind}", count=len(shown)), body=body))
 
 
 # the export's columns, in a fixed order; each header is csv.visit.<column> in the reader's language
@@ -129,11 +142,9 @@ def export(ctx: Context, inv: Invocation) -> None:
     """The visitor log (访客登记簿): every check-in between two dates, as CSV."""
     if not (ctx.actor.has("admin") or ctx.actor.has("supervisor")):
         raise Forbidden("error.need_export_role")
-    now, tz = ctx.now(), ctx.i18n.tz
-    first = parse_when(inv.arg(0, "from"), now=now, tz=tz)
-    last = parse_when(inv.args[1], now=now, tz=tz) if len(inv.args) > 1 else first
-    lo = _day_bounds(ctx, ctx.i18n.local(first).date())[0]
-    hi = _day_bounds(ctx, ctx.i18n.local(last).date())[1]
+    first = listing.past_day(ctx, inv.arg(0, "from"))
+    last = listing.past_day(ctx, inv.args[1]) if inv.args[1:] else first
+    lo, hi = _day_bounds(ctx, first)[0], _day_bounds(ctx, last)[1]
     if hi <= lo:
         raise UserError("error.bad_range")
     visits = ctx.session.scalars(

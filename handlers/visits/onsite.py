@@ -1,6 +1,7 @@
 """On the day: check-in (identity, access card, safety briefing, tools) and check-out."""
 
 from collections import Counter
+from datetime import timedelta
 
 from handlers import audit, notify
 from handlers.context import Context
@@ -21,6 +22,7 @@ CHECKIN_OPTIONS = {
     "verified": ("identity", "id_ok", "身份核实", "已核实", "核实"),
     "briefing": ("safety", "安全培训", "安全告知"),
     "tools": ("tool", "工具", "设备"),
+    "early": ("early_reason", "提前", "提前原因", "提前签到"),
 }
 CHECKOUT_OPTIONS = {
     "tools": ("tool", "工具", "清点"),
@@ -49,13 +51,40 @@ def checkin(ctx: Context, inv: Invocation) -> None:
     now = ctx.now()
     early = visit.start_at - now
     details = {"card": card[:32], "tools": tools, "minutes_early": int(early.total_seconds() // 60)}
+    if early > timedelta(minutes=ctx.org.visits.checkin_early_minutes):
+        details["early"] = _early_reason(ctx, inv, visit)
     change_state(ctx, visit, "checkin", details=details)
     visit.checked_in_at, visit.checked_in_by_id = now, ctx.actor.id
     visit.access_card, visit.tools_in = card[:32], tools
     reminders.schedule_overrun(ctx, visit)
     announce(ctx, visit, "checked_in", to=("requester", "responsible"))
     ctx.reply(Text(ctx.t("visit.done_checkin", ref=ref("visit", visit.id), card=card), "success"))
+    planned_end = visit.start_at + timedelta(minutes=visit.duration_minutes)
+    if now >= planned_end:  # allowed: the visit gets its duration from now (reminders)
+        until = ctx.i18n.fmt(now + timedelta(minutes=visit.duration_minutes))
+        note = ctx.t(
+            "visit.checkin_late",
+            end=ctx.i18n.fmt(planned_end),
+            until=until,
+            duration=visit.duration_minutes,
+        )
+        ctx.reply(Text(note))  # not a warning: in a reply that is a refusal
     ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+
+
+def _early_reason(ctx: Context, inv: Invocation, visit: Visit) -> str:
+    """Check-in opens ``checkin_early_minutes`` before the start; earlier needs a reason."""
+    reason = inv.opt("early")
+    if not reason:
+        minutes = ctx.org.visits.checkin_early_minutes
+        raise UserError(
+            "error.checkin_too_early",
+            ref=ref("visit", visit.id),
+            start=ctx.i18n.fmt(visit.start_at),
+            opens=ctx.i18n.fmt(visit.start_at - timedelta(minutes=minutes)),
+            minutes=minutes,
+        )
+    return reason[:500]
 
 
 def tool_difference(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
