@@ -387,7 +387,7 @@ ANSWERS = {
     "visit.changes": "please add tools",
     "visit.reject": "no slot",
     "visit.cancel": "not needed",
-    "visit.checkin": "card=A-01 verified=yes briefing=yes",
+    "visit.checkin": "card=A-01 verified=yes briefing=yes early=setup",
     "visit.checkout": "tools=all card=yes",
 }
 
