@@ -68,6 +68,8 @@ def _samples(name: str, own: bool) -> list[dict]:
         "missing": ["screwdriver"],
         "extra": ["usb stick"],
         "card_returned": False,
+        "notes": [{"action": "review", "by": "Bob Admin", "text": "looks fine"}],
+        "shortfall": ["visit.supervisor_reviews", "visit.nobody_approves"],
     }
     if name == "visit_list":
         listed = {**common, "more": "site=SH1 from=11-01 to=11-23", "ref": ref, "kind": "all"}
