@@ -21,14 +21,42 @@ VERBS = (
 )
 
 
-def test_unknown_area_suggests_the_nearest(chat):
-    assert refused(chat, "alice", "vist request") == t(
-        chat, "error.unknown_command", word="vist", suggestion="visit"
+VISIT_REQUEST_OPTIONS = (
+    "at, duration, room, task, company, contact, id, id_type, id_last4, certificates, tools, "
+    "responsible, visitor, emergency, fault"
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "who", "suggestion"),
+    [("vist request", "alice", "visit"), ("故障申 1 断电", "zhang", "故障申报")],
+)
+def test_an_unknown_area_close_to_one_suggests_it(chat, typed, who, suggestion):
+    word = typed.split()[0]
+    locale = "zh" if who == "zhang" else "en"
+    assert refused(chat, who, typed) == t(
+        chat, "error.unknown_command", locale, word=word, suggestion=suggestion
     )
-    assert refused(chat, "alice", "qwertyuiop") == (
-        'Unknown command "qwertyuiop". Type /maint help for the list.'
-    )
-    assert refused(chat, "zhang", "访 申请").startswith("不认识的命令「访」。")
+
+
+@pytest.mark.parametrize(
+    ("who", "typed"),
+    [
+        ("alice", "frobnicate"),  # was "oncall"
+        ("alice", "shutdown request S-1"),  # was "todo"
+        ("zhang", "周报"),  # was "报障": one character of two in common is not near
+        ("alice", "stats"),  # was "visits"
+        ("alice", "qwertyuiop"),
+        ("zhang", "访 申请"),
+    ],
+)
+def test_an_unknown_area_far_from_all_is_only_unknown(chat, who, typed):
+    """Below the similarity threshold there is no suggestion: it is unknown, see help."""
+    locale = "zh" if who == "zhang" else "en"
+    word = typed.split()[0]
+    answer = refused(chat, who, typed)
+    assert answer == t(chat, "error.unknown_command", locale, word=word, suggestion="")
+    assert "help" in answer
 
 
 def test_unknown_verb_suggests_the_nearest_and_lists_them(chat):
@@ -37,18 +65,44 @@ def test_unknown_verb_suggests_the_nearest_and_lists_them(chat):
     )
     answer = refused(chat, "alice", "visit zzz")
     assert answer == f'visit has no "zzz". Available: {VERBS}.'
-
-
-def test_unknown_option_suggests_the_nearest(chat):
-    """An unknown option must be explained, not answered with an internal error."""
-    answer = refused(chat, "alice", 'visit request tiem="2026-11-25 09:00"')
-    assert answer == t(
-        chat, "error.unknown_option", option="tiem", suggestion="time", usage="visit.request"
+    assert refused(chat, "alice", "visit stats") == t(
+        chat, "error.unknown_verb", area="visit", word="stats", suggestion="", verbs=VERBS
     )
-    assert answer == 'Unknown option "tiem". Did you mean "time="? See /maint help visit'
-    assert refused(chat, "zhang", "访问 申请 时问=明天").startswith("不认识的参数「时问」。")
-    assert refused(chat, "bob", "visit checkin V-1 cardd=1").startswith('Unknown option "cardd"')
-    assert refused(chat, "bob", "visit approve V-1 x=1").startswith('Unknown option "x".')
+
+
+def test_unknown_option_suggests_a_close_documented_name(chat):
+    """An unknown option must be explained, not answered with an internal error; a close
+    one is answered with the option's documented (canonical) name, even when it is closest
+    to one of the undocumented aliases the command also accepts (``time`` for ``at``)."""
+    answer = refused(chat, "alice", "visit request rooom=A101")
+    assert answer == t(
+        chat, "error.unknown_option", option="rooom", suggestion="room", usage="visit.request"
+    )
+    assert answer == 'Unknown option "rooom". Did you mean "room="? See /maint help visit'
+    assert refused(chat, "alice", 'visit request tiem="2026-11-25 09:00"').startswith(
+        'Unknown option "tiem". Did you mean "at="?'
+    )
+    assert refused(chat, "bob", "visit checkin V-1 cardd=1").startswith(
+        'Unknown option "cardd". Did you mean "card="?'
+    )
+
+
+def test_unknown_option_far_from_all_lists_the_commands_options(chat):
+    answer = refused(chat, "alice", "visit request colour=red")  # was "hours=" (undocumented)
+    assert answer == t(
+        chat,
+        "error.unknown_option",
+        option="colour",
+        suggestion="",
+        options=VISIT_REQUEST_OPTIONS,
+        usage="visit.request",
+    )
+    assert "hours" not in answer and f"Options: {VISIT_REQUEST_OPTIONS}." in answer
+    zh = refused(chat, "zhang", "访问 申请 时问=明天")
+    assert zh.startswith("不认识的参数「时问」。可用的参数：at, duration, room")
+    assert refused(chat, "bob", "visit approve V-1 x=1") == (
+        'Unknown option "x". This command takes no options. See /maint help visit'
+    )
 
 
 @pytest.mark.parametrize(
