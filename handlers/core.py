@@ -16,7 +16,7 @@ from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError
 from handlers.forms import FORMS, Form
 from handlers.grammar import Parsed, redact, tokenize
-from handlers.i18n import I18n
+from handlers.i18n import I18n, examples
 from handlers.messages import Message, Text
 from handlers.orgconfig import OrgConfig
 from handlers.registry import resolve
@@ -92,7 +92,7 @@ class Core:
                 invocation.spec.func(ctx, invocation)
                 return ctx.replies
         except UserError as err:
-            text = self.i18n.t(locale, err.key, **err.params)
+            text = self.i18n.t(locale, err.key, ex=self.examples(), **err.params)
             return [Text(text, tone="warning", field=err.field)]
         except Exception:
             incident = uuid.uuid4().hex[:8]
@@ -115,6 +115,10 @@ class Core:
             return [self.notice_for(origin, "error.reason_required")]
         head, _, key = command[:-1].rpartition(" ")
         return self.handle_text(origin, head, {key: answer.strip()})
+
+    def examples(self) -> dict[str, str]:
+        """The dates that examples in usage strings and hints show (see i18n.examples)."""
+        return examples(self.clock.now(), self.i18n.tz, self.org.visits.lead_time_days)
 
     def _unknown_user(self, origin: Origin, locale: str) -> Text:
         return Text(self.i18n.t(locale, "error.unknown_user", user=origin.user or "?"), "warning")

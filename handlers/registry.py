@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.grammar import Parsed
+from handlers.refs import parse_ref, ref
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,15 @@ class Invocation:
 
     def arg(self, index: int, name: str) -> str:
         if index >= len(self.args) or not self.args[index].strip():
-            raise UserError("error.missing_arg", name=name, usage=self.spec.key)
+            raise UserError("error.missing_arg", name=name, usage=self.spec.key, **self._ref())
         return self.args[index]
+
+    def _ref(self) -> dict[str, str]:
+        """The reference typed first (``f1`` → ``F-1``), for a usage example naming it."""
+        try:
+            return {"ref": ref(*parse_ref(self.args[0]))} if self.args else {}
+        except UserError:
+            return {}
 
     def rest(self, start: int) -> str:
         return " ".join(self.args[start:]).strip()

@@ -1,14 +1,21 @@
 """The grammar and the command table through the core: prefixes, Chinese words, suggestions."""
 
+import re
+from datetime import timedelta
+from importlib.resources import files
+
 import pytest
+import yaml
 
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
+    REQUEST,
     no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     refused,
     request,
+    sh,
     t,
     visit,
 )
@@ -190,3 +197,62 @@ def test_a_syntax_error_never_echoes_a_full_identity_number(chat):
     answer = chat.text("alice", 'visit request id="passport:110101199001011234')
     assert "110101199001011234" not in answer
     assert "1234" in answer
+
+
+# ---- examples in help and hints: dated from today, naming the user's own reference
+
+
+def _usage_line(chat, who: str, command: str) -> str:
+    body = chat.card(who, f"help {command.split()[0]}").body
+    line = next(x for x in body.splitlines() if x.startswith(f"/maint {command} "))
+    return re.sub(r"\s+\([^)]*\)$", "", line)  # without the verb's aliases
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_no_example_in_the_catalog_has_a_fixed_date(chat, locale):
+    """A date written into a usage string or a hint is in the past a few weeks later: every
+    example date comes from the ``ex`` parameter (see handlers.i18n.examples)."""
+    raw = yaml.safe_load(files("templates").joinpath(locale, "catalog.yaml").read_text("utf-8"))
+    assert [key for key, text in raw.items() if re.search(r"\d{4}-\d{2}-\d{2}", str(text))] == []
+
+
+@pytest.mark.parametrize("who", ["alice", "zhang"])
+def test_help_examples_are_dated_from_today_and_work_as_written(chat, clock, who):
+    """Weeks after the catalog was written, the example request in help still names the first
+    day a visit may be requested for (lead time 2 days), and typed as shown it is filed."""
+    clock.advance(timedelta(days=40))  # Saturday 2027-01-02 in Shanghai
+    line = _usage_line(chat, who, "visit request")
+    assert 'at="2027-01-04 09:00"' in line
+    example = re.sub(r"\s*\[[^]]*\]", "", line)  # the required part, as a user would type it
+    assert visit(chat, ref_in(ok(chat, who, example))).start_at == sh(2027, 1, 4, 9, 0)
+
+    export = _usage_line(chat, "bob", "visit export")
+    assert export == "/maint visit export 2027-01-01 2027-01-02"
+    assert ok(chat, "bob", export) == t(
+        chat, "visit.export_caption", span="2027-01-01 – 2027-01-02", count=0
+    )
+
+
+def test_hints_with_a_date_are_dated_from_today(chat, clock):
+    clock.advance(timedelta(days=40))
+    ref = request(chat, "alice", text=REQUEST.replace("2026-11-25", "2027-01-05"))
+    assert '"2027-01-04 10:00"' in refused(chat, "alice", f"visit edit {ref}", ref)
+    assert "2027-01-04 09:00" in refused(chat, "bob", "visit export someday")
+    assert "2026-" not in refused(chat, "dan", "visit export someday")
+
+
+def test_hints_name_the_users_own_reference(chat):
+    assert "F-1" in chat.text("alice", "fault declare 1 Database down")
+    assert "F-2" in chat.text("alice", "fault declare 2 Switch down")
+    summary = refused(chat, "alice", "fault resolve F-1")
+    assert summary == t(chat, "error.fault_summary_needed", ref="F-1")
+    assert "fault resolve F-1 <summary>" in summary and "F-3" not in summary
+    ok(chat, "alice", "fault resolve F-1 replaced the disk")
+    cause = refused(chat, "zhang", "fault close f1")
+    assert "fault close F-1 cause=" in cause and "F-3" not in cause
+    note = refused(chat, "alice", "fault update F-2")
+    assert "fault update F-2 <what happened>" in note
+    tier = refused(chat, "alice", "fault tier F-2")
+    assert "fault tier F-2 <1|2|3>" in tier
+    # where no reference was given there is none to name: the generic example stays
+    assert "audit V-12" in refused(chat, "bob", "audit")
