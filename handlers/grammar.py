@@ -175,6 +175,18 @@ def _clock(text: str) -> time:
     return time(hour, 30 if m["half"] else int(m["cm"] or 0))
 
 
+def starts_a_time(word: str) -> bool:
+    """Whether ``word`` can begin a point in time for ``parse_when``: a date, a day word,
+    ``+2d``, ``+3h``, ``now`` (the time of day may follow as another word)."""
+    s = _cn_to_digits(_normalise(word).strip().lower())
+    return s in ("now", "现在") or bool(_DATE.match(s) or _REL.fullmatch(s))
+
+
+def is_time_of_day(word: str) -> bool:
+    """``09:00``, ``9点``, ``下午3点半``: a word that completes a date typed before it."""
+    return _looks_like(_TIME, _normalise(word).strip())
+
+
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     """Parse a point in time typed by a user; wall times are in ``tz``; returns aware UTC.
 

@@ -256,3 +256,54 @@ def test_hints_name_the_users_own_reference(chat):
     assert "fault tier F-2 <1|2|3>" in tier
     # where no reference was given there is none to name: the generic example stays
     assert "audit V-12" in refused(chat, "bob", "audit")
+
+
+# ---- positional arguments fill a form's required fields in order
+
+
+def test_visit_request_with_positional_arguments(chat):
+    """As the README says, arguments are positional or key=value: words without a name fill
+    the required fields in order (at, duration, room, task, id); a time after the date joins
+    it."""
+    ref = ref_in(
+        ok(chat, "alice", 'visit request 2026-11-25 2h SH1/A101 "replace disk" 身份证:1234')
+    )
+    filed = visit(chat, ref)
+    assert (filed.start_at, filed.duration_minutes, filed.task) == (
+        sh(2026, 11, 25, 9, 0),
+        120,
+        "replace disk",
+    )
+    assert (filed.room.code, filed.id_type, filed.id_last4) == ("A101", "身份证", "1234")
+    assert filed.company == "Acme"  # the requester's own, as with key=value
+    timed = ref_in(ok(chat, "zhang", "访问 申请 后天 下午2点 90分钟 SH1/B201 更换电源 身份证:4321"))
+    assert visit(chat, timed).start_at == sh(2026, 11, 25, 14, 0)
+    assert visit(chat, timed).duration_minutes == 90
+
+
+def test_a_named_field_wins_and_the_words_fill_the_others(chat):
+    ref = ref_in(
+        ok(
+            chat,
+            "alice",
+            'visit request 2h SH1/A101 "swap PSU" passport:1234 at="2026-11-26 10:00"',
+        )
+    )
+    assert visit(chat, ref).start_at == sh(2026, 11, 26, 10, 0)
+    assert visit(chat, ref).task == "swap PSU"
+
+
+def test_positional_words_that_do_not_fit_are_refused_clearly(chat):
+    order = "at, duration, room, task, id"
+    unquoted = refused(
+        chat, "alice", "visit request 2026-11-25 2h SH1/A101 replace disk passport:1234"
+    )
+    assert unquoted == t(chat, "error.positional_too_many", extra="passport:1234", order=order)
+    assert "quotes" in unquoted
+    swapped = refused(chat, "alice", 'visit request SH1/A101 2026-11-25 2h "x" passport:1234')
+    assert swapped == t(chat, "error.positional_mismatch", word="SH1/A101", slot="at", order=order)
+    no_duration = refused(chat, "alice", 'visit request 2026-11-25 SH1/A101 "x" passport:1234')
+    assert no_duration == t(
+        chat, "error.positional_mismatch", word="SH1/A101", slot="duration", order=order
+    )
+    assert "SH1/A101" in refused(chat, "zhang", "访问 申请 SH1/A101 明天")
