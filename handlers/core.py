@@ -137,6 +137,11 @@ class Core:
             return None
         return FORMS.get(f"{invocation.spec.area} {invocation.spec.verb}")
 
+    def handles(self) -> list[str]:
+        """Everyone's handle, in the organisation's order (the console's ``as`` names them)."""
+        with self.db.unit_of_work() as session:
+            return people.handles(session)
+
     def locale_of(self, origin: Origin) -> str:
         """The language of whoever ``origin`` is; the default for strangers."""
         with self.db.unit_of_work() as session:
