@@ -242,6 +242,8 @@ def test_console_conveniences_and_mistakes(tmp_path):
             "①",  # a digit, but not a number to press: just an unknown command
             "as zed",
             "whoami",
+            "zed> whoami",  # not a known person's prompt: the line is run as it is
+            "alice> whoami   # a pasted prompt and comment",
             'visit show "V-1',
             REQUEST,
             "as @Bob",
@@ -268,6 +270,9 @@ def test_console_conveniences_and_mistakes(tmp_path):
     assert refused == "⚠ 没有用户名为「zed」的人员。现有：alice, erin, bob, carol, dan, olivia"
     assert run.turn("alice", "whoami").text.startswith("┌─ 张工 Alice (@alice)")
     assert run.turn("alice", "whoami", 1).text.startswith("┌─ 张工 Alice (@alice)")
+    assert run.turn("alice", "zed> whoami").text.startswith("⚠ 不认识的命令「zed>」。")
+    pasted = run.turn("alice", "whoami   # a pasted prompt and comment").text
+    assert pasted.startswith("┌─ 张工 Alice (@alice)")
 
     syntax = run.turn("alice", 'visit show "V-1').text
     assert syntax.startswith("⚠ 命令格式有误：") and "带空格的内容请用引号括起来" in syntax
