@@ -526,10 +526,16 @@ class Pty:
         pyte.ByteStream(screen).feed(bytes(self.received))
         return [row.rstrip() for row in screen.display if row.strip()]
 
-    def type(self, text: str, *, until: str, since: int | None = None) -> None:
-        mark = len(self.received) if since is None else since
+    def type(self, text: str, *, until: str) -> None:
+        mark = len(self.received)
         os.write(self.master, text.encode())
         wait_until(lambda: until in self.screen(mark), timeout=15, what=f"{until!r} shown")
+
+    def prompt(self, line: str = "") -> None:
+        """Wait until the last row is the prompt with ``line`` typed: keys sent before that
+        would be echoed by the terminal itself, as in any program, not by the prompt."""
+        last = f"alice> {line}".rstrip()
+        wait_until(lambda: self.display()[-1:] == [last], timeout=15, what=f"{last!r} last")
 
 
 @contextlib.contextmanager
@@ -575,7 +581,9 @@ def test_at_a_terminal_a_notice_goes_above_the_line_being_typed(tmp_path):
     drawn again below it with what she had typed, and the line she finishes runs intact."""
     with at_a_terminal(tmp_path, "--demo") as term:
         term.type(REQUEST + "\r", until="[待管理员审核]")
+        term.prompt()
         term.type("visit sh", until="visit sh")
+        term.prompt("visit sh")
         typing = len(term.received)
         org = load_org(DEMO_ORG)  # bob, in another process, reviews her request
         db = Database(f"sqlite:///{tmp_path / 'maintbot-demo.sqlite3'}")
