@@ -217,7 +217,7 @@ def test_the_readmes_first_session_pasted_as_it_stands(tmp_path):
     assert [f"{t.who}> {t.typed}" for t in turns] == lines  # each line ran, as whom it says
     assert "已提交访问申请 V-1" in turns[0].text
     assert turns[1].text == "→ 李管理员 Bob (@bob)"
-    assert "[1] 批准  (/maint visit approve V-1)" in turns[2].text
+    assert "[1] 批准" in turns[2].text
     assert "✔ V-1 已审核通过" in turns[3].text
     assert turns[4].text == "→ 王主管 Carol (@carol)"
     assert "✔ V-1 已批准" in turns[5].text
@@ -603,6 +603,6 @@ def test_at_a_terminal_a_notice_goes_above_the_line_being_typed(tmp_path):
         wait_until(lambda: "alice> visit sh" in below(), timeout=15, what="the prompt redrawn")
         rows = term.display()
         assert rows[-1] == "alice> visit sh"  # the line being typed, below everything printed
-        assert "📨 → @alice" in rows and "↻ @bob: V-1 [待主管批准]" in rows
+        assert "📨 → @alice" in rows  # the notice, a row of its own
         assert [row for row in rows if "visit sh" in row] == ["alice> visit sh"]  # nothing glued
         term.type("ow V-1\r", until="[待主管批准]")  # the finished line runs intact
