@@ -2,7 +2,9 @@
 
 import argparse
 import dataclasses
+import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
@@ -55,6 +57,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.server import create_app, wire
 
+    # The bot token reaches Slack through the clients built from the settings. Bolt would also
+    # read SLACK_BOT_TOKEN from the environment on its own and warn, at every start, that the
+    # token it was given wins: nothing an operator can act on.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
+
     # also checks the settings, the database and the worker processes before serving
     served = wire(settings, args.workers)
     options = {
@@ -101,6 +108,7 @@ def parser() -> argparse.ArgumentParser:
         prog="maintbot",
         description="Chat-ops for machine-room maintenance: Slack, WeCom and a console.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {version('maintbot')}")
     sub = p.add_subparsers(dest="command", required=True)
     console = sub.add_parser("console", help="an interactive shell acting as one person")
     console.add_argument("--as", dest="as_person", metavar="HANDLE", help="who you are")

@@ -1,22 +1,38 @@
 """The console adapter: act as a person from the organisation, type commands, press card
 actions by number. Reads a script from standard input when it is not a terminal.
+
+At a terminal, prompt_toolkit edits the line: history, Tab completion of command words and of
+references seen, and notices printed by the background courier appear above the prompt, which
+is drawn again below them. Lines pasted from a transcript work: a leading ``bob> `` (a known
+handle's prompt) and a trailing ``# comment`` are dropped.
 """
 
-import contextlib
 import re
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot.delivery import Outgoing
 from bot.runtime import Runtime
 from handlers.context import Origin
-from handlers.messages import Action, Card, File, Message, Text, starts_with_icon
+from handlers.grammar import strip_comment
+from handlers.messages import Action, Card, File, Message, Text, plain_text, starts_with_icon
+from handlers.registry import area_of, area_words, verbs_of
 
 TONE_MARK = {"info": "", "success": "✔ ", "warning": "⚠ ", "danger": "✖ "}
 QUIT = {"quit", "exit", ":q", "退出"}
 SWITCH = ("as", ":as", "切换")
+PASTED_PROMPT = re.compile(r"([a-z0-9][a-z0-9._-]*)>\s+(.*)", re.IGNORECASE | re.DOTALL)
+REFERENCE = re.compile(r"\b[VSFR]-\d+\b")
+SEEN = 50  # references offered for completion, the latest first
+
 # terminal escape sequences (CSI, OSC and the like), then any other C0/C1 control but \t and \n
 _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])?")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -99,13 +115,13 @@ class ConsoleSender:
 
 
 class Console:
-    def __init__(
-        self, runtime: Runtime, output: ConsoleOutput, person: str, *, interactive: bool = False
-    ) -> None:
+    def __init__(self, runtime: Runtime, output: ConsoleOutput, person: str) -> None:
         self.runtime = runtime
         self.output = output
         self.person = person
-        self.interactive = interactive
+        # an answer an action asks for, typed at a prompt; None: a script's next line
+        self.read: Callable[[str], str] | None = None
+        self.seen: dict[str, None] = {}  # references shown or typed, the latest last
 
     @property
     def origin(self) -> Origin:
@@ -113,16 +129,26 @@ class Console:
 
     def run(self, lines: Iterator[str], *, echo: bool) -> None:
         for raw in lines:
-            line = raw.strip()
+            line = self.unprompted(raw.strip())
             if echo and line:
                 self.output.write(f"{self.person}> {line}")
-            if not line or line.startswith("#"):
+            command = strip_comment(line)
+            if not command or command.startswith("#"):
                 continue
-            if line.lower() in QUIT:
+            if command.lower() in QUIT:
                 break
-            self.handle(line, lines)
+            self.handle(command, lines)
+
+    def unprompted(self, line: str) -> str:
+        """``line`` without a prompt pasted with it (``bob> visit show V-1``): only a known
+        handle's, so that ``x> 1`` typed on purpose still reaches the core."""
+        pasted = PASTED_PROMPT.fullmatch(line)
+        if pasted and pasted[1].lower() in self.runtime.core.handles():
+            return pasted[2].strip()
+        return line
 
     def handle(self, line: str, lines: Iterator[str]) -> None:
+        self.remember(line)
         first, _, rest = line.partition(" ")
         if first.lower() in SWITCH:
             self.switch(rest.strip())
@@ -134,10 +160,15 @@ class Console:
 
     def switch(self, handle: str) -> None:
         handle = handle.lstrip("@").lower()  # handles are lower case; `as Bob` means @bob
+        core = self.runtime.core
         if not handle:
-            self.show([self.runtime.core.notice_for(self.origin, "console.as_usage")])
+            self.show([core.notice_for(self.origin, "console.as_usage")])
             return
-        replies = self.runtime.core.handle_text(Origin("console", handle), "whoami")
+        if handle not in (known := core.handles()):
+            notice = "console.unknown_handle"
+            self.show([core.notice_for(self.origin, notice, handle=handle, known=", ".join(known))])
+            return
+        replies = core.handle_text(Origin("console", handle), "whoami")
         if replies and isinstance(replies[0], Card):
             self.person = handle
             self.output.write(f"→ {replies[0].title}")
@@ -154,9 +185,9 @@ class Console:
 
     def ask(self, prompt: str, lines: Iterator[str]) -> str:
         """The free-text answer an action asks for: typed at a prompt, or a script's next line."""
-        if self.interactive:
+        if self.read is not None:
             try:
-                return input(f"{prompt}: ")
+                return self.read(f"{prompt}: ")
             except (EOFError, KeyboardInterrupt):
                 return ""
         answer = next(lines, "").strip()
@@ -166,27 +197,83 @@ class Console:
     def show(self, replies: list[Message]) -> None:
         self.output.new_batch()
         for message in replies:
+            self.remember(plain_text(message))
             self.output.show(message)
         self.runtime.tick()
 
+    def remember(self, text: str) -> None:
+        """Keep the references in ``text`` for completion, the latest last."""
+        for found in REFERENCE.findall(text):
+            self.seen.pop(found, None)
+            self.seen[found] = None
+        while len(self.seen) > SEEN:
+            del self.seen[next(iter(self.seen))]
 
-def interactive_lines(prompt) -> Iterator[str]:
-    with contextlib.suppress(ImportError):
-        import readline  # noqa: F401  (line editing and history where available)
+
+class CommandCompleter(Completer):
+    """Tab completes command words (English and Chinese, from the command table), handles after
+    ``as``, and then references seen in this session, the latest first."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def get_completions(self, document, complete_event):
+        word = document.get_word_before_cursor(WORD=True)
+        before = document.text_before_cursor.split()
+        done = before[:-1] if word else before  # the words before the one being typed
+        folded = word.casefold()
+        for candidate in dict.fromkeys(self.candidates(done)):
+            if candidate.casefold().startswith(folded) and candidate != word:
+                yield Completion(candidate, start_position=-len(word))
+
+    def candidates(self, done: list[str]) -> list[str]:
+        if not done:
+            return [*area_words(), SWITCH[0], "quit"]
+        if done[0].lower() in SWITCH:
+            return self.console.runtime.core.handles() if len(done) == 1 else []
+        area = area_of(done[0])
+        if area and len(done) == 1:
+            return [w for spec in verbs_of(area) if spec.verb for w in (spec.verb, *spec.aliases)]
+        return list(reversed(self.console.seen))
+
+
+def prompt_session(console: Console) -> PromptSession:
+    """Line editing for ``console``: history kept in memory only (a command may hold a full
+    identity number, which must never be written to disk), Tab completion."""
+    return PromptSession(
+        history=InMemoryHistory(),
+        completer=CommandCompleter(console),
+        complete_while_typing=False,
+    )
+
+
+def interactive_lines(session: PromptSession, prompt: Callable[[], str]) -> Iterator[str]:
+    """Lines typed at ``session``'s prompt until end of input (Ctrl-D) or Ctrl-C."""
     while True:
         try:
-            yield input(prompt())
+            yield session.prompt(prompt())
         except (EOFError, KeyboardInterrupt):
-            print()
             return
 
 
+def interact(console: Console, session: PromptSession) -> None:
+    """Run what is typed at the prompt; whatever is printed meanwhile, by the console or by the
+    background courier's thread, goes above the prompt, which is drawn again below it."""
+    with patch_stdout():
+        stream, console.output.stream = console.output.stream, sys.stdout
+        console.read = session.prompt
+        try:
+            console.run(interactive_lines(session, lambda: f"{console.person}> "), echo=False)
+        finally:
+            console.output.stream, console.read = stream, None
+
+
 def run_console(runtime: Runtime, output: ConsoleOutput, person: str, stdin: TextIO) -> None:
-    console = Console(runtime, output, person, interactive=stdin.isatty())
-    if console.interactive:
+    console = Console(runtime, output, person)
+    if stdin.isatty():
         output.write(runtime.core.i18n.t(None, "console.welcome", person=person))
         runtime.start_background()
-        console.run(interactive_lines(lambda: f"{console.person}> "), echo=False)
+        interact(console, prompt_session(console))
     else:
         console.run(iter(stdin.readline, ""), echo=True)
         runtime.tick()

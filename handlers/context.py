@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from handlers.clock import Clock
-from handlers.i18n import I18n
+from handlers.i18n import I18n, examples
 from handlers.messages import Message
 from handlers.orgconfig import OrgConfig
 
@@ -57,7 +57,9 @@ class Context:
         return self.actor.locale
 
     def t(self, key: str, **params) -> str:
-        return self.i18n.t(self.actor.locale, key, **params)
+        """A catalog string in the actor's language; examples in it are dated from today."""
+        ex = examples(self.now(), self.i18n.tz, self.org.visits.lead_time_days)
+        return self.i18n.t(self.actor.locale, key, ex=ex, **params)
 
     def reply(self, message: Message) -> None:
         self.replies.append(message)

@@ -16,7 +16,7 @@ from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError
 from handlers.forms import FORMS, Form
 from handlers.grammar import Parsed, redact, tokenize
-from handlers.i18n import I18n
+from handlers.i18n import I18n, examples
 from handlers.messages import Message, Text
 from handlers.orgconfig import OrgConfig
 from handlers.registry import resolve
@@ -92,7 +92,7 @@ class Core:
                 invocation.spec.func(ctx, invocation)
                 return ctx.replies
         except UserError as err:
-            text = self.i18n.t(locale, err.key, **err.params)
+            text = self.i18n.t(locale, err.key, ex=self.examples(), **err.params)
             return [Text(text, tone="warning", field=err.field)]
         except Exception:
             incident = uuid.uuid4().hex[:8]
@@ -116,6 +116,10 @@ class Core:
         head, _, key = command[:-1].rpartition(" ")
         return self.handle_text(origin, head, {key: answer.strip()})
 
+    def examples(self) -> dict[str, str]:
+        """The dates that examples in usage strings and hints show (see i18n.examples)."""
+        return examples(self.clock.now(), self.i18n.tz, self.org.visits.lead_time_days)
+
     def _unknown_user(self, origin: Origin, locale: str) -> Text:
         return Text(self.i18n.t(locale, "error.unknown_user", user=origin.user or "?"), "warning")
 
@@ -132,6 +136,11 @@ class Core:
         if invocation.options or invocation.args:
             return None
         return FORMS.get(f"{invocation.spec.area} {invocation.spec.verb}")
+
+    def handles(self) -> list[str]:
+        """Everyone's handle, in the organisation's order (the console's ``as`` names them)."""
+        with self.db.unit_of_work() as session:
+            return people.handles(session)
 
     def locale_of(self, origin: Origin) -> str:
         """The language of whoever ``origin`` is; the default for strangers."""

@@ -43,17 +43,17 @@ def _normalise(text: str) -> str:
     return "".join(" " if c.isspace() and not c.isascii() else c for c in text)
 
 
-def _lex(text: str) -> list[tuple[str, int | None]]:
+def _lex(text: str) -> list[tuple[str, int | None, int]]:
     """Split like a POSIX shell without escapes or comments, tuned for chat.
 
     A quote opens only at the start of a token or right after its first ``=``, and closes only
     before whitespace or the end, so apostrophes (``don't``) and backslashes (``C:\\tmp``) stay
-    literal. Returns (token, index of the first *unquoted* ``=`` or None).
+    literal. Returns (token, index of the first *unquoted* ``=`` or None, where it starts).
     """
-    tokens: list[tuple[str, int | None]] = []
+    tokens: list[tuple[str, int | None, int]] = []
     buf: list[str] = []
     eq: int | None = None
-    started, quote, quote_at = False, "", 0
+    started, quote, quote_at, begin = False, "", 0, 0
     for i, ch in enumerate(text):
         nxt = text[i + 1 : i + 2]
         if quote:
@@ -63,19 +63,21 @@ def _lex(text: str) -> list[tuple[str, int | None]]:
                 buf.append(ch)
         elif ch.isspace():
             if started:
-                tokens.append(("".join(buf), eq))
+                tokens.append(("".join(buf), eq, begin))
             buf, eq, started = [], None, False
         elif ch in "\"'" and (not started or eq == len(buf) - 1):
+            begin = begin if started else i
             quote, quote_at, started = ch, i, True
         else:
             if ch == "=" and eq is None:
                 eq = len(buf)
+            begin = begin if started else i
             buf.append(ch)
             started = True
     if quote:
         raise UserError("error.syntax", detail=redact(text[quote_at:]))
     if started:
-        tokens.append(("".join(buf), eq))
+        tokens.append(("".join(buf), eq, begin))
     return tokens
 
 
@@ -103,17 +105,30 @@ def tokenize(text: str) -> Parsed:
     options: dict[str, str] = {}
     i = 0
     while i < len(tokens):
-        tok, eq = tokens[i]
+        tok, eq, _ = tokens[i]
         i += 1
         if eq is None or not _KEY.fullmatch(key := tok[:eq].strip()):
             words.append(tok)
             continue
         value = tok[eq + 1 :]
-        nxt = tokens[i] if i < len(tokens) else ("", 0)
+        nxt = tokens[i] if i < len(tokens) else ("", 0, 0)
         if nxt[1] is None and _looks_like(_DATE, value) and _looks_like(_TIME, nxt[0]):
             value, i = f"{value} {nxt[0]}", i + 1
         options["".join(c.lower() if c.isascii() else c for c in key)] = value
     return Parsed(words, options)
+
+
+def strip_comment(line: str) -> str:
+    """A console line without its comment: from a ``#`` standing alone as a word, unquoted
+    (``as bob   # the admin``), to the end; ``#V-12``, ``disk#2`` and ``"# 3"`` stay. Only the
+    console strips comments (a script, a pasted README line): chat platforms never send any."""
+    text = _normalise(line)
+    try:
+        tokens = _lex(text)
+    except UserError:  # an unclosed quote: running the command says so
+        return text
+    start = next((at for tok, _, at in tokens if tok == "#" and text[at] == "#"), None)
+    return text if start is None else text[:start].rstrip()
 
 
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
@@ -174,6 +189,18 @@ def _clock(text: str) -> time:
     if (m["ap"] in ("下午", "晚上") and hour < 12) or (m["ap"] == "中午" and hour < 6):
         hour += 12
     return time(hour, 30 if m["half"] else int(m["cm"] or 0))
+
+
+def starts_a_time(word: str) -> bool:
+    """Whether ``word`` can begin a point in time for ``parse_when``: a date, a day word,
+    ``+2d``, ``+3h``, ``now`` (the time of day may follow as another word)."""
+    s = _cn_to_digits(_normalise(word).strip().lower())
+    return s in ("now", "现在") or bool(_DATE.match(s) or _REL.fullmatch(s))
+
+
+def is_time_of_day(word: str) -> bool:
+    """``09:00``, ``9点``, ``下午3点半``: a word that completes a date typed before it."""
+    return _looks_like(_TIME, _normalise(word).strip())
 
 
 def parse_when(

@@ -80,7 +80,9 @@ class EscalationLevel(_Strict):
     (``oncall``, ``supervisor``…) or ``@handles``."""
 
     notify: list[str] = Field(min_length=1)
-    after_minutes: int = Field(default=0, ge=0, le=24 * 60)  # after the previous level
+    # from the previous level's last ping (its last repeat); the first level's is not used: it
+    # is pinged when the response is due
+    after_minutes: int = Field(default=0, ge=0, le=24 * 60)
     repeat: int = Field(default=0, ge=0, le=10)  # pings again at this level before moving on
     every_minutes: int = Field(default=5, ge=1, le=24 * 60)
 

@@ -72,6 +72,13 @@ def identify(session: Session, origin: Origin) -> Person | None:
     return session.scalar(select(Person).where(column == origin.user, Person.active.is_(True)))
 
 
+def handles(session: Session) -> list[str]:
+    """The handles of everyone active, in the order they were added."""
+    return list(
+        session.scalars(select(Person.handle).where(Person.active.is_(True)).order_by(Person.id))
+    )
+
+
 def actor_of(person: Person, default_locale: str) -> Actor:
     return Actor(
         id=person.id,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.grammar import Parsed
+from handlers.refs import parse_ref, ref
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,15 @@ class Invocation:
 
     def arg(self, index: int, name: str) -> str:
         if index >= len(self.args) or not self.args[index].strip():
-            raise UserError("error.missing_arg", name=name, usage=self.spec.key)
+            raise UserError("error.missing_arg", name=name, usage=self.spec.key, **self._ref())
         return self.args[index]
+
+    def _ref(self) -> dict[str, str]:
+        """The reference typed first (``f1`` → ``F-1``), for a usage example naming it."""
+        try:
+            return {"ref": ref(*parse_ref(self.args[0]))} if self.args else {}
+        except UserError:
+            return {}
 
     def rest(self, start: int) -> str:
         return " ".join(self.args[start:]).strip()
@@ -85,8 +93,16 @@ def _fold(word: str) -> str:
     return word.strip().casefold()
 
 
+# How alike a typed word and a known one must be (difflib's ratio) for a suggestion: a letter
+# left out, doubled or swapped in a word of four letters or more passes (``vist``, ``aprove``,
+# ``故障申``); one character of two in common (``周报`` and ``报障``: 0.5) does not, so a one- or
+# two-character word is suggested only a word holding all of its characters.
+NEAR = 0.75
+
+
 def _suggest(word: str, candidates: list[str]) -> str:
-    match = difflib.get_close_matches(_fold(word), candidates, n=1, cutoff=0.5)
+    """The known word nearest to ``word`` when it is near enough to help, else ""."""
+    match = difflib.get_close_matches(_fold(word), candidates, n=1, cutoff=NEAR)
     return match[0] if match else ""
 
 
@@ -107,7 +123,7 @@ def verbs_of(area_name: str) -> list[Spec]:
 
 
 def resolve(parsed: Parsed) -> Invocation:
-    """Map typed words to a command; unknown words get the nearest command as a suggestion."""
+    """Map typed words to a command; an unknown word gets a near one as a suggestion."""
     words = parsed.words or ["help"]
     area_name = area_of(words[0])
     if area_name is None:
@@ -145,11 +161,13 @@ def _canonical_options(spec: Spec, given: dict[str, str]) -> dict[str, str]:
     result: dict[str, str] = {}
     for key, value in given.items():
         name = lookup.get(_fold(key))
-        if name is None:
+        if name is None:  # the near word's documented name: aliases are not in the usage
+            near = _suggest(key, list(lookup))
             raise UserError(
                 "error.unknown_option",
                 option=key,
-                suggestion=_suggest(key, list(lookup)),
+                suggestion=lookup.get(near, ""),
+                options=", ".join(spec.options),
                 usage=spec.key,
             )
         result[name] = value.strip()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,12 @@ def test_help_lists_the_commands(tmp_path):
     console = maintbot(tmp_path, "console", "--help")
     assert console.returncode == 0
     assert "--as HANDLE" in console.stdout and "--demo" in console.stdout
+
+
+def test_version_is_the_installed_packages(tmp_path):
+    proc = maintbot(tmp_path, "--version")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == f"maintbot {version('maintbot')}\n"
 
 
 def test_db_upgrade_creates_the_schema_on_a_fresh_sqlite_file(tmp_path):

@@ -1,14 +1,21 @@
 """The grammar and the command table through the core: prefixes, Chinese words, suggestions."""
 
+import re
+from datetime import timedelta
+from importlib.resources import files
+
 import pytest
+import yaml
 
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
+    REQUEST,
     no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     refused,
     request,
+    sh,
     t,
     visit,
 )
@@ -21,14 +28,42 @@ VERBS = (
 )
 
 
-def test_unknown_area_suggests_the_nearest(chat):
-    assert refused(chat, "alice", "vist request") == t(
-        chat, "error.unknown_command", word="vist", suggestion="visit"
+VISIT_REQUEST_OPTIONS = (
+    "at, duration, room, task, company, contact, id, id_type, id_last4, certificates, tools, "
+    "responsible, visitor, emergency, fault"
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "who", "suggestion"),
+    [("vist request", "alice", "visit"), ("故障申 1 断电", "zhang", "故障申报")],
+)
+def test_an_unknown_area_close_to_one_suggests_it(chat, typed, who, suggestion):
+    word = typed.split()[0]
+    locale = "zh" if who == "zhang" else "en"
+    assert refused(chat, who, typed) == t(
+        chat, "error.unknown_command", locale, word=word, suggestion=suggestion
     )
-    assert refused(chat, "alice", "qwertyuiop") == (
-        'Unknown command "qwertyuiop". Type /maint help for the list.'
-    )
-    assert refused(chat, "zhang", "访 申请").startswith("不认识的命令「访」。")
+
+
+@pytest.mark.parametrize(
+    ("who", "typed"),
+    [
+        ("alice", "frobnicate"),  # was "oncall"
+        ("alice", "shutdown request S-1"),  # was "todo"
+        ("zhang", "周报"),  # was "报障": one character of two in common is not near
+        ("alice", "stats"),  # was "visits"
+        ("alice", "qwertyuiop"),
+        ("zhang", "访 申请"),
+    ],
+)
+def test_an_unknown_area_far_from_all_is_only_unknown(chat, who, typed):
+    """Below the similarity threshold there is no suggestion: it is unknown, see help."""
+    locale = "zh" if who == "zhang" else "en"
+    word = typed.split()[0]
+    answer = refused(chat, who, typed)
+    assert answer == t(chat, "error.unknown_command", locale, word=word, suggestion="")
+    assert "help" in answer
 
 
 def test_unknown_verb_suggests_the_nearest_and_lists_them(chat):
@@ -37,18 +72,44 @@ def test_unknown_verb_suggests_the_nearest_and_lists_them(chat):
     )
     answer = refused(chat, "alice", "visit zzz")
     assert answer == f'visit has no "zzz". Available: {VERBS}.'
-
-
-def test_unknown_option_suggests_the_nearest(chat):
-    """An unknown option must be explained, not answered with an internal error."""
-    answer = refused(chat, "alice", 'visit request tiem="2026-11-25 09:00"')
-    assert answer == t(
-        chat, "error.unknown_option", option="tiem", suggestion="time", usage="visit.request"
+    assert refused(chat, "alice", "visit stats") == t(
+        chat, "error.unknown_verb", area="visit", word="stats", suggestion="", verbs=VERBS
     )
-    assert answer == 'Unknown option "tiem". Did you mean "time="? See /maint help visit'
-    assert refused(chat, "zhang", "访问 申请 时问=明天").startswith("不认识的参数「时问」。")
-    assert refused(chat, "bob", "visit checkin V-1 cardd=1").startswith('Unknown option "cardd"')
-    assert refused(chat, "bob", "visit approve V-1 x=1").startswith('Unknown option "x".')
+
+
+def test_unknown_option_suggests_a_close_documented_name(chat):
+    """An unknown option must be explained, not answered with an internal error; a close
+    one is answered with the option's documented (canonical) name, even when it is closest
+    to one of the undocumented aliases the command also accepts (``time`` for ``at``)."""
+    answer = refused(chat, "alice", "visit request rooom=A101")
+    assert answer == t(
+        chat, "error.unknown_option", option="rooom", suggestion="room", usage="visit.request"
+    )
+    assert answer == 'Unknown option "rooom". Did you mean "room="? See /maint help visit'
+    assert refused(chat, "alice", 'visit request tiem="2026-11-25 09:00"').startswith(
+        'Unknown option "tiem". Did you mean "at="?'
+    )
+    assert refused(chat, "bob", "visit checkin V-1 cardd=1").startswith(
+        'Unknown option "cardd". Did you mean "card="?'
+    )
+
+
+def test_unknown_option_far_from_all_lists_the_commands_options(chat):
+    answer = refused(chat, "alice", "visit request colour=red")  # was "hours=" (undocumented)
+    assert answer == t(
+        chat,
+        "error.unknown_option",
+        option="colour",
+        suggestion="",
+        options=VISIT_REQUEST_OPTIONS,
+        usage="visit.request",
+    )
+    assert "hours" not in answer and f"Options: {VISIT_REQUEST_OPTIONS}." in answer
+    zh = refused(chat, "zhang", "访问 申请 时问=明天")
+    assert zh.startswith("不认识的参数「时问」。可用的参数：at, duration, room")
+    assert refused(chat, "bob", "visit approve V-1 x=1") == (
+        'Unknown option "x". This command takes no options. See /maint help visit'
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,3 +197,113 @@ def test_a_syntax_error_never_echoes_a_full_identity_number(chat):
     answer = chat.text("alice", 'visit request id="passport:110101199001011234')
     assert "110101199001011234" not in answer
     assert "1234" in answer
+
+
+# ---- examples in help and hints: dated from today, naming the user's own reference
+
+
+def _usage_line(chat, who: str, command: str) -> str:
+    body = chat.card(who, f"help {command.split()[0]}").body
+    line = next(x for x in body.splitlines() if x.startswith(f"/maint {command} "))
+    return re.sub(r"\s+\([^)]*\)$", "", line)  # without the verb's aliases
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_no_example_in_the_catalog_has_a_fixed_date(chat, locale):
+    """A date written into a usage string or a hint is in the past a few weeks later: every
+    example date comes from the ``ex`` parameter (see handlers.i18n.examples)."""
+    raw = yaml.safe_load(files("templates").joinpath(locale, "catalog.yaml").read_text("utf-8"))
+    assert [key for key, text in raw.items() if re.search(r"\d{4}-\d{2}-\d{2}", str(text))] == []
+
+
+@pytest.mark.parametrize("who", ["alice", "zhang"])
+def test_help_examples_are_dated_from_today_and_work_as_written(chat, clock, who):
+    """Weeks after the catalog was written, the example request in help still names the first
+    day a visit may be requested for (lead time 2 days), and typed as shown it is filed."""
+    clock.advance(timedelta(days=40))  # Saturday 2027-01-02 in Shanghai
+    line = _usage_line(chat, who, "visit request")
+    assert 'at="2027-01-04 09:00"' in line
+    example = re.sub(r"\s*\[[^]]*\]", "", line)  # the required part, as a user would type it
+    assert visit(chat, ref_in(ok(chat, who, example))).start_at == sh(2027, 1, 4, 9, 0)
+
+    export = _usage_line(chat, "bob", "visit export")
+    assert export == "/maint visit export 2027-01-01 2027-01-02"
+    assert ok(chat, "bob", export) == t(
+        chat, "visit.export_caption", span="2027-01-01 – 2027-01-02", count=0
+    )
+
+
+def test_hints_with_a_date_are_dated_from_today(chat, clock):
+    clock.advance(timedelta(days=40))
+    ref = request(chat, "alice", text=REQUEST.replace("2026-11-25", "2027-01-05"))
+    assert '"2027-01-04 10:00"' in refused(chat, "alice", f"visit edit {ref}", ref)
+    assert "2027-01-04 09:00" in refused(chat, "bob", "visit export someday")
+    assert "2026-" not in refused(chat, "dan", "visit export someday")
+
+
+def test_hints_name_the_users_own_reference(chat):
+    assert "F-1" in chat.text("alice", "fault declare 1 Database down")
+    assert "F-2" in chat.text("alice", "fault declare 2 Switch down")
+    summary = refused(chat, "alice", "fault resolve F-1")
+    assert summary == t(chat, "error.fault_summary_needed", ref="F-1")
+    assert "fault resolve F-1 <summary>" in summary and "F-3" not in summary
+    ok(chat, "alice", "fault resolve F-1 replaced the disk")
+    cause = refused(chat, "zhang", "fault close f1")
+    assert "fault close F-1 cause=" in cause and "F-3" not in cause
+    note = refused(chat, "alice", "fault update F-2")
+    assert "fault update F-2 <what happened>" in note
+    tier = refused(chat, "alice", "fault tier F-2")
+    assert "fault tier F-2 <1|2|3>" in tier
+    # where no reference was given there is none to name: the generic example stays
+    assert "audit V-12" in refused(chat, "bob", "audit")
+
+
+# ---- positional arguments fill a form's required fields in order
+
+
+def test_visit_request_with_positional_arguments(chat):
+    """As the README says, arguments are positional or key=value: words without a name fill
+    the required fields in order (at, duration, room, task, id); a time after the date joins
+    it."""
+    ref = ref_in(
+        ok(chat, "alice", 'visit request 2026-11-25 2h SH1/A101 "replace disk" 身份证:1234')
+    )
+    filed = visit(chat, ref)
+    assert (filed.start_at, filed.duration_minutes, filed.task) == (
+        sh(2026, 11, 25, 9, 0),
+        120,
+        "replace disk",
+    )
+    assert (filed.room.code, filed.id_type, filed.id_last4) == ("A101", "身份证", "1234")
+    assert filed.company == "Acme"  # the requester's own, as with key=value
+    timed = ref_in(ok(chat, "zhang", "访问 申请 后天 下午2点 90分钟 SH1/B201 更换电源 身份证:4321"))
+    assert visit(chat, timed).start_at == sh(2026, 11, 25, 14, 0)
+    assert visit(chat, timed).duration_minutes == 90
+
+
+def test_a_named_field_wins_and_the_words_fill_the_others(chat):
+    ref = ref_in(
+        ok(
+            chat,
+            "alice",
+            'visit request 2h SH1/A101 "swap PSU" passport:1234 at="2026-11-26 10:00"',
+        )
+    )
+    assert visit(chat, ref).start_at == sh(2026, 11, 26, 10, 0)
+    assert visit(chat, ref).task == "swap PSU"
+
+
+def test_positional_words_that_do_not_fit_are_refused_clearly(chat):
+    order = "at, duration, room, task, id"
+    unquoted = refused(
+        chat, "alice", "visit request 2026-11-25 2h SH1/A101 replace disk passport:1234"
+    )
+    assert unquoted == t(chat, "error.positional_too_many", extra="passport:1234", order=order)
+    assert "quotes" in unquoted
+    swapped = refused(chat, "alice", 'visit request SH1/A101 2026-11-25 2h "x" passport:1234')
+    assert swapped == t(chat, "error.positional_mismatch", word="SH1/A101", slot="at", order=order)
+    no_duration = refused(chat, "alice", 'visit request 2026-11-25 SH1/A101 "x" passport:1234')
+    assert no_duration == t(
+        chat, "error.positional_mismatch", word="SH1/A101", slot="duration", order=order
+    )
+    assert "SH1/A101" in refused(chat, "zhang", "访问 申请 SH1/A101 明天")

@@ -14,6 +14,7 @@ from handlers.grammar import (
     parse_duration,
     parse_list,
     parse_when,
+    strip_comment,
     tokenize,
 )
 
@@ -165,6 +166,26 @@ def test_unbalanced_quotes(text):
 
 def test_unbalanced_quote_detail_shows_the_open_fragment():
     assert raises("error.syntax", tokenize, 'a task="更换 硬盘').params == {"detail": '"更换 硬盘'}
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("as bob                       # the admin", "as bob"),  # pasted from the README
+        ("1  # review: passes it to a supervisor", "1"),
+        ("# a whole line", ""),
+        ("visit show V-1 #", "visit show V-1"),
+        ("visit show #V-12", "visit show #V-12"),  # a reference, not a comment
+        ("visit list #visits", "visit list #visits"),
+        ('visit reject V-1 reason="see # 3"', 'visit reject V-1 reason="see # 3"'),
+        ('visit reject V-1 "#" x', 'visit reject V-1 "#" x'),  # a quoted # is text
+        ("visit reject V-1 “# 3” # why", 'visit reject V-1 "# 3"'),
+        ('visit show "V-1 # x', 'visit show "V-1 # x'),  # unclosed: the command's error says so
+        ("fault update F-1 disk#2 replaced", "fault update F-1 disk#2 replaced"),
+    ],
+)
+def test_a_console_comment_is_a_hash_standing_alone(line, command):
+    assert strip_comment(line) == command
 
 
 @pytest.mark.parametrize(

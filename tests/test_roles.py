@@ -1,6 +1,9 @@
 """Roles: granted and revoked by admins; the organisation file seeds them, the database keeps
 them."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.visits_kit import (
@@ -11,6 +14,8 @@ from tests.visits_kit import (
     snapshot,
     t,
 )
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def person_audit(chat):
@@ -95,6 +100,25 @@ def test_unknown_person(chat):
     assert refused(chat, "bob", "role grant nobody admin") == t(
         chat, "error.unknown_person", value="nobody"
     )
+
+
+def test_anyone_sees_anyones_roles_as_the_readme_says(chat):
+    """`people` already shows everyone's roles to everyone, so `role list` is not admin-only:
+    an engineer sees their own roles and anyone else's; granting stays with admins."""
+    own = chat.card("alice", "role list")
+    assert own.title.endswith("(@alice)")
+    assert [f.value for f in own.fields if f.label == t(chat, "field.roles")] == ["engineer"]
+    assert "Roles: admin" in ok(chat, "alice", "role list bob")
+    assert "角色: 管理员, 机房主管" in ok(chat, "zhang", "角色 查看 amy")
+    rows = {  # the README's command table: | command | aliases | who | what |
+        cells[1].strip(): cells[3].strip()
+        for cells in (
+            re.split(r"(?<!\\)\|", line) for line in README.read_text("utf-8").splitlines()
+        )
+        if len(cells) > 4 and cells[1].strip().startswith("`role ")
+    }
+    assert rows["`role list [person]`"] == "anyone"
+    assert rows["`role grant <person> <role>` / `role revoke <person> <role>`"] == "admin"
 
 
 def test_missing_arguments(chat):

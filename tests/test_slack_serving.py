@@ -6,6 +6,7 @@ or the clock faked (the outbox's backoff).
 """
 
 import concurrent.futures
+import logging
 import subprocess
 import threading
 import time
@@ -84,6 +85,8 @@ def fake():
 def test_commands_run_in_worker_processes(fake, served_url, tmp_path):
     with slack_server.served(fake, served_url, tmp_path, args=("--workers", "3")) as bot:
         assert bot.log().count("core worker process") == 3  # all started before serving
+        # SLACK_BOT_TOKEN is set, as in production: Bolt has nothing to warn about
+        assert "WARNING slack_bolt" not in bot.log(), bot.log()
         hook = f"workers-{uuid.uuid4().hex[:6]}"
         replies = [bot.command("help", ALICE, hook=f"{hook}-{i}") for i in range(6)]
         assert all(r.status == 200 and r.json["text"] for r in replies), replies
@@ -92,6 +95,16 @@ def test_commands_run_in_worker_processes(fake, served_url, tmp_path):
         fake.wait_for(  # a worker queued the answer; the serving process's courier sends it
             "chat.postMessage", predicate=lambda c: c.args.get("thread_ts") == mention["ts"]
         )
+
+
+def test_building_the_slack_app_logs_no_warning(tmp_path, fake, caplog, monkeypatch):
+    """Bolt warned at every start that a token would be unused: nothing an operator can act on.
+    The App gets the token from ``authorize`` alone, through a client that carries none."""
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    caplog.set_level(logging.WARNING)
+    with served_in_process(fake, f"sqlite:///{tmp_path / 'bot.sqlite3'}") as bot:
+        assert bot.command("whoami", ALICE).status == 200  # and it still authorizes requests
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("slack_bolt")] == []
 
 
 def test_healthz_is_503_while_the_database_is_unreachable(tmp_path, fake):

@@ -173,8 +173,8 @@ def refused(chat: Chat, who: str, text: str, ref: str | None = None) -> str:
 
 
 def t(chat: Chat, key: str, locale: str = "en", **params) -> str:
-    """A catalog string, for comparing whole messages."""
-    return chat.core.i18n.t(locale, key, **params)
+    """A catalog string, for comparing whole messages (with the core's dated examples)."""
+    return chat.core.i18n.t(locale, key, **{"ex": chat.core.examples(), **params})
 
 
 def new_outbox(chat: Chat, since: int, *, updates: bool = False):

@@ -104,9 +104,19 @@ class SlackAdapter:
         # views.open only: a trigger_id expires 3 s after the click, so opening a modal never
         # queues behind core work that waits on a slow database
         self.ui = ThreadPoolExecutor(4, thread_name_prefix="slack-ui")
+        # The token reaches Bolt through `authorize` alone (no auth.test, no Slack call at start
+        # or per request); its client has the same API address and settings but no token, or
+        # Bolt warns at every start that one of two tokens goes unused.
         self.app = App(
             signing_secret=signing_secret,
-            client=self.client,
+            client=WebClient(
+                base_url=client.base_url,
+                timeout=client.timeout,
+                ssl=client.ssl,
+                proxy=client.proxy,
+                headers=client.headers,
+                retry_handlers=client.retry_handlers,
+            ),
             authorize=lambda **kw: AuthorizeResult(
                 enterprise_id=kw.get("enterprise_id"), team_id=kw.get("team_id"), bot_token=token
             ),

@@ -133,7 +133,9 @@ def update(ctx: Context, inv: Invocation) -> None:
     fault = load(ctx, inv.arg(0, "ref"))
     text = inv.free_text("note", 1)
     if not text:
-        raise UserError("error.missing_arg", name="note", usage="fault.update")
+        raise UserError(
+            "error.missing_arg", name="note", usage="fault.update", ref=ref("fault", fault.id)
+        )
     if fault.state == s.CLOSED:
         raise UserError("error.fault_bad_state", action="update", state=fault.state)
     audit.record(
@@ -180,7 +182,7 @@ def resolve(ctx: Context, inv: Invocation) -> None:
     fault = load(ctx, inv.arg(0, "ref"))
     summary = inv.free_text("summary", 1)
     if not summary:
-        raise UserError("error.fault_summary_needed")
+        raise UserError("error.fault_summary_needed", ref=ref("fault", fault.id))
     first_response = fault.acknowledged_at is None
     change(ctx, fault, "resolve", comment=summary)
     now = ctx.now()
@@ -199,7 +201,7 @@ def close(ctx: Context, inv: Invocation) -> None:
     fault = load(ctx, inv.arg(0, "ref"))
     cause = inv.free_text("cause", 1)
     if not cause:
-        raise UserError("error.fault_cause_needed")
+        raise UserError("error.fault_cause_needed", ref=ref("fault", fault.id))
     change(ctx, fault, "close", comment=cause)
     fault.closed_at, fault.root_cause = ctx.now(), cause
     clocks.show(ctx, fault)

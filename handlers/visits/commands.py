@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import Session
 
-from handlers import audit, notify, people
+from handlers import audit, forms, notify, people
 from handlers.context import Context
 from handlers.errors import NotFound, UserError
 from handlers.messages import Text
@@ -84,7 +84,8 @@ def _filed(ctx: Context, visit: Visit, key: str, overlapping: list[Visit]) -> No
 @command("visit", "request", aliases=("new", "file", "申请", "提交", "预约"), options=form.OPTIONS)
 def request(ctx: Context, inv: Invocation) -> None:
     requester = ctx.session.get(Person, ctx.actor.id)
-    fields = form.validate(ctx, inv.options, requester)
+    values = forms.with_positionals(forms.FORMS["visit request"], inv.args, inv.options)
+    fields = form.validate(ctx, values, requester)
     fields.setdefault("responsible_id", requester.id)
     fields.setdefault("visitor_name", requester.name)
     fields.setdefault("certificates", None)
