@@ -93,7 +93,7 @@ class Bench:
         say(f"floor: {name}")
         with floor_server("floor", self.workdir, "slack", "--config", a.floor_config) as floor:
             figures = self.runs.measure("floor", name, floor.port)
-            if a.client == "raw" and HTTPX:  # the client httpx would have measured
+            if a.client == "raw" and HTTPX:  # the same floor through httpx, to compare
                 httpx = dict(client="httpx", duration=a.probe, warmup=False)
                 extra = self.runs.measure("floor (httpx client)", name, floor.port, **httpx)
                 self.results["floor_httpx"] = asdict(extra)

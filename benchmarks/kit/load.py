@@ -58,7 +58,9 @@ class Load:
         self.t0 = time.monotonic()
         self.deadline = self.t0 + (self.duration or 0)
         self.tickets: asyncio.Queue | None = asyncio.Queue() if self.rate else None
-        pacing = [self._ticker()] if self.rate else []
+        worker = self._httpx_worker if self.client == "httpx" else self._raw_worker
+        tasks = [worker() for _ in range(self.concurrency)]
+        tasks += [self._ticker()] if self.rate else []
         if self.client == "httpx":
             import httpx
 
@@ -68,10 +70,9 @@ class Load:
             async with httpx.AsyncClient(
                 base_url=f"http://{HOST}:{self.port}", limits=limits, timeout=self.timeout
             ) as self.httpx:
-                await asyncio.gather(*(self._httpx_worker() for _ in range(self.concurrency)))
+                await asyncio.gather(*tasks)
         else:
-            workers = (self._raw_worker() for _ in range(self.concurrency))
-            await asyncio.gather(*workers, *pacing)
+            await asyncio.gather(*tasks)
         end = max((s.start + s.latency for s in self.samples), default=self.t0)
         return self.samples, end - self.t0
 

@@ -75,7 +75,9 @@ class Server:
             stderr=subprocess.STDOUT,
             env=self.env,
             cwd=self.log_path.parent,
-            start_new_session=True,  # its own process group: stop() ends its children too
+            # its own process group, so that stop() ends its children too; not a new session,
+            # which would put it in a scheduler autogroup of its own, sharing CPU unlike before
+            process_group=0,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
