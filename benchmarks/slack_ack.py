@@ -237,7 +237,9 @@ def parser() -> argparse.ArgumentParser:
         elif isinstance(default, list):
             p.add_argument(flag, choices=default, default=default[0], help=text)
         else:
-            p.add_argument(flag, type=type(default or ""), default=default, help=text)
+            p.add_argument(
+                flag, type=str if default is None else type(default), default=default, help=text
+            )
     p.add_argument(
         "--database",
         default="sqlite",
