@@ -17,23 +17,24 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import yaml  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+import yaml
+from sqlalchemy import insert, select
 
-from benchmarks.slack_ack import Server, SetupError, free_port, pct, say  # noqa: E402
-from handlers.faults import clocks  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.models import Deadline, Fault, OutboxMessage, Person  # noqa: E402
-from tests.fake_slack import FakeSlack, dm_channel_id  # noqa: E402
+from benchmarks.kit import maintbot
+from benchmarks.kit.figures import pct, say
+from benchmarks.kit.scratch import scratch_dir
+from benchmarks.kit.servers import SetupError
+from handlers.faults import clocks
+from storage import migrate
+from storage.db import Database
+from storage.models import Deadline, Fault, OutboxMessage, Person
+from tests.fake_slack import FakeSlack, dm_channel_id
 
 ONCALL = "UCAROL"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -41,7 +42,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def organisation(path: Path) -> Path:
     """The test organisation, Carol on call, one escalation level (one DM per fault)."""
-    data = yaml.safe_load((ROOT / "tests" / "org.yaml").read_text("utf-8"))
+    data = yaml.safe_load(maintbot.ORGANISATION.read_text("utf-8"))
     for person in data["people"]:
         if person["handle"] == "carol":
             person["roles"] = ["supervisor", "oncall"]
@@ -133,7 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--idle", type=float, default=20.0, help="seconds of idle CPU measurement")
     p.add_argument("--database", help="SQLAlchemy URL, migrated (default: a fresh SQLite file)")
     a = p.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="maintbot-fault-bench-"))
+    with scratch_dir("maintbot-fault-bench-") as workdir:
+        return escalate(a, workdir)
+
+
+def escalate(a: argparse.Namespace, workdir: Path) -> int:
+    """Serve, seed the faults, measure the idle CPU, wait for every escalation, report."""
     url = a.database or f"sqlite:///{workdir / 'bench.sqlite3'}"
     say(
         f"fault_escalation benchmark: {os.cpu_count()} cores, {a.faults} faults due over "
@@ -141,20 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     db = Database(url)
     migrate.upgrade(db.engine)
-    exe = Path(sys.executable).with_name("maintbot")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
     with FakeSlack() as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAINTBOT_", "SLACK_"))}
-        env |= {
-            "SLACK_BOT_TOKEN": fake.token,
-            "SLACK_SIGNING_SECRET": "fault-bench",
-            "SLACK_API_URL": fake.base_url,
-            "MAINTBOT_CONFIG": str(organisation(workdir / "org.yaml")),
-            "MAINTBOT_DATABASE_URL": url,
-            "MAINTBOT_LOG_LEVEL": "WARNING",
-            "MAINTBOT_LOCALE": "en",
-        }
-        server = Server("maintbot", [*cmd, "serve", "--port", str(free_port())], workdir, env)
+        settings = maintbot.slack_settings(fake, "fault-bench")
+        org = organisation(workdir / "org.yaml")
+        env = maintbot.environment(url, MAINTBOT_CONFIG=str(org), **settings)
+        server = maintbot.served("maintbot", maintbot.command(), env, workdir)
         try:
             server.start(timeout=60)
         except SetupError as err:

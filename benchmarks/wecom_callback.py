@@ -14,125 +14,53 @@ tests/wecom_requests.py. The exit status is 0 whatever the figures (a report, no
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import itertools
 import os
-import sqlite3
 import sys
-import tempfile
-import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.slack_ack import HOST, Server, SetupError, free_port, pct, say  # noqa: E402
-from tests import wecom_requests as wr  # noqa: E402
-from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom  # noqa: E402
+from benchmarks.kit import maintbot
+from benchmarks.kit.figures import pct, say
+from benchmarks.kit.load import Load, Request, Sample
+from benchmarks.kit.scratch import HeldLock, ScratchDatabase, scratch_dir
+from benchmarks.kit.servers import SetupError, floor_server
+from tests import wecom_requests as wr
+from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
 
 ANSWER_LIMIT = 5.0  # WeCom's wait before it retries
 _users = itertools.count(1)
 
 
-def floor_app():
-    """Check, decrypt, answer: what any correct WeCom callback must do, and nothing else."""
-    from starlette.applications import Starlette
-    from starlette.responses import PlainTextResponse
-    from starlette.routing import Route
-    from wechatpy.enterprise.crypto import WeChatCrypto
+def callbacks() -> Callable[[], Request]:
+    """A request builder for ``Load``: encrypted ``help`` texts, each from a new user id (the
+    request's kind), so that each reply can be matched to its request."""
+    cb = wr.WeComCallback()
 
-    crypto = WeChatCrypto(wr.TOKEN, wr.AES_KEY, CORP_ID)
+    def next_request() -> Request:
+        user = f"bench{next(_users)}"
+        query, body = cb.text(user, "help")
+        path = "/wecom/callback?" + urllib.parse.urlencode(query)
+        return user, path, {"Content-Type": "text/xml"}, body
 
-    async def callback(request):
-        q = request.query_params
-        body = (await request.body()).decode()
-        crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
-        return PlainTextResponse("")
-
-    async def healthz(_request):
-        return PlainTextResponse("ok")
-
-    return Starlette(routes=[Route("/wecom/callback", callback, methods=["POST"]),
-                             Route("/healthz", healthz)])  # fmt: skip
+    return next_request
 
 
-class Load:
-    """``concurrency`` workers on keep-alive connections, each posting encrypted ``help`` texts
-    from a new user id (so each reply can be matched to its request) until ``duration``: as fast
-    as answers come (``rate`` None), or ``rate`` requests a second."""
-
-    def __init__(self, port: int, concurrency: int, duration: float, rate: float | None = None):
-        self.port, self.concurrency, self.duration, self.rate = port, concurrency, duration, rate
-        self.cb = wr.WeComCallback()
-        self.samples: list[tuple[str, float, float, int]] = []  # user, start, latency, status
-
-    def run(self) -> list[tuple[str, float, float, int]]:
-        asyncio.run(self._main())
-        return self.samples
-
-    async def _main(self) -> None:
-        self.stop_at = time.monotonic() + self.duration
-        self.tickets: asyncio.Queue | None = asyncio.Queue() if self.rate else None
-        workers = [self._worker() for _ in range(self.concurrency)]
-        await asyncio.gather(*workers, *([self._ticker()] if self.rate else []))
-
-    async def _ticker(self) -> None:
-        start = time.monotonic()
-        for n in itertools.count():
-            at = start + n / self.rate
-            if at >= self.stop_at:
-                break
-            await asyncio.sleep(max(0.0, at - time.monotonic()))
-            self.tickets.put_nowait(True)
-        for _ in range(self.concurrency):
-            self.tickets.put_nowait(False)
-
-    async def _next(self) -> bool:
-        if self.tickets is None:
-            return time.monotonic() < self.stop_at
-        return await self.tickets.get()
-
-    async def _worker(self) -> None:
-        reader, writer = await asyncio.open_connection(HOST, self.port)
-        try:
-            while await self._next():
-                user = f"bench{next(_users)}"
-                query, body = self.cb.text(user, "help")
-                path = "/wecom/callback?" + urllib.parse.urlencode(query)
-                head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: text/xml\r\n"
-                        f"Content-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
-                start = time.monotonic()
-                writer.write(head + body)
-                status = await _read_status(reader)
-                self.samples.append((user, start, time.monotonic() - start, status))
-        finally:
-            writer.close()
-
-
-async def _read_status(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    length = next((int(x.split(b":")[1]) for x in lines if x.lower().startswith(b"content-length")),
-                  0)  # fmt: skip
-    if length:
-        await reader.readexactly(length)
-    return int(lines[0].split()[1])
-
-
-def figures(samples, seconds: float) -> dict:
-    ok = sorted(s[2] for s in samples if s[3] == 200)
+def figures(samples: list[Sample], seconds: float) -> dict:
+    ok = sorted(s.latency for s in samples if s.status == 200)
     return {"requests": len(samples), "errors": len(samples) - len(ok),
             "rps": len(ok) / seconds, "p50": pct(ok, 50), "p99": pct(ok, 99),
             "max": ok[-1] if ok else float("nan"),
-            "over_5s": sum(s[2] > ANSWER_LIMIT for s in samples)}  # fmt: skip
+            "over_5s": sum(s.latency > ANSWER_LIMIT for s in samples)}  # fmt: skip
 
 
 def reply_delays(fake: FakeWeCom, samples, wait: float) -> tuple[list[float], int]:
     """Seconds from each request to its reply's arrival at the fake; and how many never came."""
-    starts = {s[0]: s[1] for s in samples if s[3] == 200}
+    starts = {s.kind: s.start for s in samples if s.status == 200}
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         arrived = {c.body.get("touser"): c.at for c in fake.calls("message/send") if c.ok}
@@ -156,8 +84,9 @@ def line(name: str, f: dict, delays: list[float] | None = None, missing: int = 0
 def measure(port: int, a, name: str, fake: FakeWeCom | None = None, wait: float = 60.0,
             rate: float | None = None):  # fmt: skip
     if rate is None:
-        Load(port, a.concurrency, 1.0).run()  # warm-up
-    samples = Load(port, a.concurrency, a.duration, rate).run()
+        Load(port, callbacks(), concurrency=a.concurrency, duration=1.0).run()  # warm-up
+    samples, _ = Load(port, callbacks(), concurrency=a.concurrency, duration=a.duration,
+                      rate=rate).run()  # fmt: skip
     result = figures(samples, a.duration)
     delays, missing = reply_delays(fake, samples, wait) if fake else (None, 0)
     say(line(name, result, delays, missing))
@@ -171,60 +100,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=20.0, help="callbacks a second, paced run")
     p.add_argument("--lock", type=float, default=6.0, help="seconds the database is locked")
     p.add_argument("--api-delay", type=float, default=3.0, help="seconds the fake API is late")
-    p.add_argument("--internal-floor", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    if a.internal_floor:
-        import uvicorn
-
-        uvicorn.run(floor_app(), host=HOST, port=a.port, log_level="warning")
-        return 0
-    workdir = Path(tempfile.mkdtemp(prefix="maintbot-wecom-bench-"))
-    say(f"wecom_callback benchmark: {os.cpu_count()} cores, concurrency {a.concurrency}, "
-        f"work dir {workdir}")  # fmt: skip
-    port = free_port()
-    floor = Server("floor", [sys.executable, __file__, "--internal-floor", "--port", str(port)],
-                   workdir).start()  # fmt: skip
-    try:
-        floor_figures, _ = measure(port, a, "floor: check + decrypt + answer")
-    finally:
-        floor.stop()
-    with FakeWeCom() as fake:
-        db_path = workdir / "maintbot.sqlite3"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAINTBOT_", "SLACK_"))}
-        env |= {"WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": str(AGENT_ID), "WECOM_SECRET": SECRET,
-                "WECOM_TOKEN": wr.TOKEN, "WECOM_AES_KEY": wr.AES_KEY,
-                "WECOM_API_URL": fake.base_url, "MAINTBOT_DATABASE_URL": f"sqlite:///{db_path}",
-                "MAINTBOT_CONFIG": str(ROOT / "tests" / "org.yaml"),
-                "MAINTBOT_LOG_LEVEL": "WARNING", "MAINTBOT_LOCALE": "en"}  # fmt: skip
-        exe = Path(sys.executable).with_name("maintbot")
-        port = free_port()
-        bot = Server("maintbot", [str(exe), "serve", "--port", str(port)], workdir, env).start()
-        try:
-            paced, delays = measure(port, a, f"maintbot, {a.rate:.0f} callbacks/s", fake,
-                                    rate=a.rate)  # fmt: skip
-            # flat out, the core falls behind: how long its backlog of replies takes to drain
-            ours, _ = measure(port, a, "maintbot serve [sqlite], flat out", fake, wait=600)
-            with_lock = threading.Event()
-
-            def hold():
-                con = sqlite3.connect(db_path, timeout=60, isolation_level=None)
-                con.execute("BEGIN EXCLUSIVE")
-                with_lock.set()
-                time.sleep(a.lock)
-                con.execute("ROLLBACK")
-                con.close()
-
-            holder = threading.Thread(target=hold)
-            holder.start()
-            with_lock.wait()
-            locked, _ = measure(port, a, f"database locked {a.lock:.0f} s")
-            holder.join()
-            fake.slow(a.api_delay)
-            slow, _ = measure(port, a, f"fake API {a.api_delay:.0f} s late")
-            fake.slow(0)
-        finally:
-            bot.stop()
+    with scratch_dir("maintbot-wecom-bench-") as workdir:
+        say(f"wecom_callback benchmark: {os.cpu_count()} cores, concurrency {a.concurrency}, "
+            f"work dir {workdir}")  # fmt: skip
+        with floor_server("floor", workdir, "wecom") as floor:
+            floor_figures, _ = measure(floor.port, a, "floor: check + decrypt + answer")
+        with FakeWeCom() as fake, ScratchDatabase("sqlite", workdir) as db:
+            env = maintbot.environment(
+                db.url, WECOM_CORP_ID=CORP_ID, WECOM_AGENT_ID=str(AGENT_ID), WECOM_SECRET=SECRET,
+                WECOM_TOKEN=wr.TOKEN, WECOM_AES_KEY=wr.AES_KEY, WECOM_API_URL=fake.base_url,
+            )  # fmt: skip
+            with maintbot.served("maintbot", maintbot.command(), env, workdir).start() as bot:
+                port = bot.port
+                paced, delays = measure(port, a, f"maintbot, {a.rate:.0f} callbacks/s", fake,
+                                        rate=a.rate)  # fmt: skip
+                # flat out, the core falls behind: how long its backlog of replies takes to drain
+                ours, _ = measure(port, a, "maintbot serve [sqlite], flat out", fake, wait=600)
+                holder = HeldLock(db, a.lock)
+                holder.start()
+                holder.acquired.wait()
+                locked, _ = measure(port, a, f"database locked {a.lock:.0f} s")
+                holder.join()
+                fake.slow(a.api_delay)
+                slow, _ = measure(port, a, f"fake API {a.api_delay:.0f} s late")
+                fake.slow(0)
     say()
     say(f"maintbot / floor: throughput {ours['rps'] / floor_figures['rps']:.2f}, "
         f"answer p99 {ours['p99'] / floor_figures['p99']:.1f}x")  # fmt: skip
@@ -239,10 +139,6 @@ def main(argv: list[str] | None = None) -> int:
          f"max {slow['max']:.2f} s"),
     ):  # fmt: skip
         say(f"  {'PASS' if ok else 'FAIL'}  {name:<36} {value}")
-    with contextlib.suppress(OSError):
-        for f in workdir.iterdir():
-            f.unlink()
-        workdir.rmdir()
     return 0
 
 

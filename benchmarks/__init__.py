@@ -1,0 +1,1 @@
+"""maintbot's benchmarks: scripts run from a checkout (see benchmarks/README.md)."""
