@@ -101,3 +101,10 @@ def plain_text(message: Message) -> str:
     if message.body:
         lines.append(message.body)
     return "\n".join(lines)
+
+
+def refusal(replies: list[Message]) -> Text | None:
+    """The warning a refused command answers with, alone (the core's answer to a user error);
+    None for an answer that did something, even one with a warning beside it."""
+    first = replies[0] if len(replies) == 1 else None
+    return first if isinstance(first, Text) and first.tone == "warning" else None

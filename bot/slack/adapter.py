@@ -34,7 +34,7 @@ from bot.workers import Cores
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.forms import FORMS
-from handlers.messages import File, Message, Text
+from handlers.messages import File, Message, refusal
 
 log = logging.getLogger(__name__)
 
@@ -307,12 +307,9 @@ class SlackAdapter:
         """A modal submission: inline errors when the core refuses in time, else close it."""
 
         def inline(replies: list[Message]) -> dict:
-            refusal = next(
-                (m for m in replies if isinstance(m, Text) and m.tone == "warning"), None
-            )
-            if refusal is not None:
-                block = refusal.field if refusal.field in block_ids else block_ids[0]
-                return {"response_action": "errors", "errors": {block: refusal.text[:3000]}}
+            if (refused := refusal(replies)) is not None:
+                block = refused.field if refused.field in block_ids else block_ids[0]
+                return {"response_action": "errors", "errors": {block: refused.text[:3000]}}
             self._deliver(origin, *late, replies)
             return {}
 
