@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from handlers.errors import UserError
-from handlers.grammar import is_time_of_day, parse_duration, starts_a_time
+from handlers.grammar import is_time_of_day, starts_a_time
+from handlers.values import parse_duration
 
 Kind = Literal["text", "multiline", "datetime", "duration", "bool", "list"]
 

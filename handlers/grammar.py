@@ -6,7 +6,6 @@ Resolving area and verb words is done elsewhere; this module only tokenizes and 
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -32,7 +31,7 @@ _KEY = re.compile(r"[\w-]+")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     """Full-width quotes, ＝ and ： to ASCII; non-ASCII spaces (U+3000, NBSP, U+2005) to " ".
 
     NUL is dropped and lone surrogates (from broken clients) become U+FFFD: no database stores
@@ -82,7 +81,7 @@ def _lex(text: str) -> list[tuple[str, int | None, int]]:
 
 
 def _looks_like(pattern: re.Pattern[str], text: str) -> bool:
-    return pattern.fullmatch(_cn_to_digits(text.lower())) is not None
+    return pattern.fullmatch(cn_to_digits(text.lower())) is not None
 
 
 _LONG_NUMBER = re.compile(r"\d{6,}[Xx]?")
@@ -99,7 +98,7 @@ def tokenize(text: str) -> Parsed:
     ``key=value`` (unquoted ``=``, key of letters/digits/_/-) is an option, last one wins; a
     date-like option value absorbs a following bare time (``at=2026-11-25 09:00``).
     """
-    text = _PREFIX.sub("", _normalise(text), count=1)
+    text = _PREFIX.sub("", normalise(text), count=1)
     tokens = _lex(text)
     words: list[str] = []
     options: dict[str, str] = {}
@@ -122,7 +121,7 @@ def strip_comment(line: str) -> str:
     """A console line without its comment: from a ``#`` standing alone as a word, unquoted
     (``as bob   # the admin``), to the end; ``#V-12``, ``disk#2`` and ``"# 3"`` stay. Only the
     console strips comments (a script, a pasted README line): chat platforms never send any."""
-    text = _normalise(line)
+    text = normalise(line)
     try:
         tokens = _lex(text)
     except UserError:  # an unclosed quote: running the command says so
@@ -135,7 +134,7 @@ _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"�
 _CN_NUM = re.compile(r"[一二两三四五六七八九]?十[一二三四五六七八九]?|[零〇一二两三四五六七八九]")
 
 
-def _cn_to_digits(text: str) -> str:
+def cn_to_digits(text: str) -> str:
     """Chinese numerals up to 99 (``二十五`` -> ``25``, ``两`` -> ``2``) to ASCII digits."""
 
     def one(m: re.Match[str]) -> str:
@@ -194,13 +193,13 @@ def _clock(text: str) -> time:
 def starts_a_time(word: str) -> bool:
     """Whether ``word`` can begin a point in time for ``parse_when``: a date, a day word,
     ``+2d``, ``+3h``, ``now`` (the time of day may follow as another word)."""
-    s = _cn_to_digits(_normalise(word).strip().lower())
+    s = cn_to_digits(normalise(word).strip().lower())
     return s in ("now", "现在") or bool(_DATE.match(s) or _REL.fullmatch(s))
 
 
 def is_time_of_day(word: str) -> bool:
     """``09:00``, ``9点``, ``下午3点半``: a word that completes a date typed before it."""
-    return _looks_like(_TIME, _normalise(word).strip())
+    return _looks_like(_TIME, normalise(word).strip())
 
 
 def parse_when(
@@ -217,7 +216,7 @@ def parse_when(
     start of the working day (09:00-18:00). Ambiguous DST times take the first occurrence;
     times skipped by DST are rejected. Whether the result is in the past is for callers.
     """
-    s = _cn_to_digits(_normalise(text).strip().lower())
+    s = cn_to_digits(normalise(text).strip().lower())
     try:
         local = now.astimezone(tz)
         if s in ("now", "现在"):
@@ -254,52 +253,3 @@ def parse_when(
         )
     except (ValueError, OverflowError):
         raise UserError("error.bad_date", value=text) from None
-
-
-_DUR_UNITS = (
-    dict.fromkeys(("d", "day", "days", "天"), 1440)
-    | dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "小时", "钟头"), 60)
-    | dict.fromkeys(("m", "min", "mins", "minute", "minutes", "分钟", "分"), 1)
-)
-_DUR_PART = r"(\d+(?:\.\d+)?)(?:个)?([a-z]+|小时|钟头|分钟|分|天)"
-MAX_DURATION = 7 * 24 * 60
-
-
-def parse_duration(text: str) -> int:
-    """Parse ``2h``, ``90m``, ``1h30m``, ``1.5h``, ``45min``, ``2 hours``, ``2小时``, ``30分钟``,
-    ``1小时30分钟``, ``半小时``, ``一个半小时`` into whole minutes, 1 minute to 7 days.
-
-    A bare number is rejected: minutes or hours would be a guess.
-    """
-    s = re.sub(r"\s+", "", _cn_to_digits(_normalise(text).lower()))
-    s = s.replace("个半小时", ".5小时").replace("半小时", "30分钟")
-    if not re.fullmatch(f"(?:{_DUR_PART})+", s):
-        raise UserError("error.bad_duration", value=text)
-    total = Decimal(0)
-    for number, unit in re.findall(_DUR_PART, s):
-        if unit not in _DUR_UNITS:
-            raise UserError("error.bad_duration", value=text)
-        total += Decimal(number) * _DUR_UNITS[unit]
-    if total != total.to_integral_value() or not 0 < total <= MAX_DURATION:
-        raise UserError("error.bad_duration", value=text)
-    return int(total)
-
-
-_TRUE = {"yes", "y", "true", "1", "ok", "okay", "on", "是", "有", "对", "已", "好"}
-_TRUE |= {"是的", "好的", "确认", "已确认"}
-_FALSE = {"no", "n", "false", "0", "off"} | {"否", "无", "不", "未", "不是", "没有", "未确认"}
-
-
-def parse_bool(text: str) -> bool:
-    """Yes/no in English or Chinese: ``yes``, ``on``, ``是``, ``已确认`` / ``no``, ``否``."""
-    s = _normalise(text).strip().lower()
-    if s in _TRUE:
-        return True
-    if s in _FALSE:
-        return False
-    raise UserError("error.bad_bool", value=text)
-
-
-def parse_list(text: str) -> list[str]:
-    """Split on ``,`` ``，`` ``、`` ``;`` ``；`` and newlines; strip items, drop empty ones."""
-    return [item.strip() for item in re.split(r"[,，、;；\n]", text) if item.strip()]

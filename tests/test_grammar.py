@@ -8,15 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.errors import UserError
-from handlers.grammar import (
-    Parsed,
-    parse_bool,
-    parse_duration,
-    parse_list,
-    parse_when,
-    strip_comment,
-    tokenize,
-)
+from handlers.grammar import Parsed, parse_when, strip_comment, tokenize
+from handlers.values import parse_bool, parse_duration, parse_list
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -32,9 +32,10 @@ def bot(tmp_path_factory):
     org_file = workdir / "org.yaml"
     org_file.write_text(yaml.safe_dump(org, allow_unicode=True), "utf-8")
     database = f"sqlite:///{workdir / 'served.sqlite3'}"
-    with FakeSlack() as fake, served(
-        fake, database, workdir, extra_env={"MAINTBOT_CONFIG": str(org_file)}
-    ) as served_bot:
+    with (
+        FakeSlack() as fake,
+        served(fake, database, workdir, extra_env={"MAINTBOT_CONFIG": str(org_file)}) as served_bot,
+    ):
         yield served_bot
 
 
@@ -47,7 +48,8 @@ def test_a_form_that_files_with_a_warning_closes_and_the_warning_reaches_the_req
     assert bot.state(ref) == "requested"
     dm = bot.fake.wait_for(
         "chat.postMessage",
-        predicate=lambda c: c.args.get("channel") == dm_channel_id(BOB)
-        and "supervisor reviews it" in texts(c.args),
+        predicate=lambda c: (
+            c.args.get("channel") == dm_channel_id(BOB) and "supervisor reviews it" in texts(c.args)
+        ),
     )
     assert dm

@@ -9,10 +9,10 @@ from handlers.faults import clocks, policy, report
 from handlers.faults import states as s
 from handlers.faults.cards import fault_card, tier_label
 from handlers.forms import FormField, form
-from handlers.grammar import parse_bool
 from handlers.messages import Card, Text
 from handlers.refs import parse_ref, ref
 from handlers.registry import Invocation, area, command
+from handlers.values import parse_bool
 from storage.models import Fault
 
 area("fault", "faults", "f", "故障", "故障申报", "报障", "incident")

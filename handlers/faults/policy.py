@@ -9,8 +9,8 @@ import re
 from datetime import datetime, timedelta
 
 from handlers.errors import UserError
-from handlers.grammar import parse_bool
 from handlers.orgconfig import OrgConfig
+from handlers.values import parse_bool
 
 _WORDS = {
     1: ("1", "p1", "t1", "tier1", "sev1", "一级", "一", "1级", "i"),

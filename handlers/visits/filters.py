@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 from handlers import listing
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.grammar import parse_list
 from handlers.i18n import LOCALES
 from handlers.registry import Invocation
+from handlers.values import parse_list
 from handlers.visits import states as s
 from storage.models import Room, Site, Visit
 

@@ -16,8 +16,9 @@ from handlers import forms, people
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.forms import FormField
-from handlers.grammar import parse_bool, parse_duration, parse_list, parse_when
+from handlers.grammar import parse_when
 from handlers.refs import parse_ref, ref
+from handlers.values import parse_bool, parse_duration, parse_list
 from storage.models import Fault, Person, Room, Site
 
 # canonical option → the words users may type for it (English and Chinese)

@@ -6,10 +6,10 @@ from datetime import timedelta
 from handlers import audit, notify
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.grammar import parse_bool, parse_list
 from handlers.messages import Text
 from handlers.refs import ref
 from handlers.registry import Invocation, command
+from handlers.values import parse_bool, parse_list
 from handlers.visits import guard, reminders
 from handlers.visits import states as s
 from handlers.visits.cards import visit_card

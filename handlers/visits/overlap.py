@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.grammar import MAX_DURATION
 from handlers.refs import ref
+from handlers.values import MAX_DURATION
 from handlers.visits import states as s
 from storage.models import Room, Visit
 
