@@ -4,6 +4,7 @@ Short strings (labels, state names, errors) live in ``catalog.yaml``, one Jinja2
 key; longer messages are whole templates named ``<domain>_<event>.j2``.
 """
 
+import re
 from datetime import datetime, timedelta
 from functools import cached_property
 from importlib.resources import files
@@ -21,7 +22,21 @@ def _template_dir():
 
 def _load_template(name: str) -> str | None:
     path = _template_dir().joinpath(name)
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    return keep_line_breaks(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+_BLOCK_TAG = re.compile(r"\{%.*?%\}")
+
+
+def keep_line_breaks(source: str) -> str:
+    """Jinja's ``trim_blocks`` drops the line break after every block tag: right for a line of
+    tags alone, wrong for a tag that ends a line of text (``…{% endif %}``), whose line would run
+    into the next. Such a tag keeps its line break (it becomes ``+%}``)."""
+    lines = source.split("\n")
+    for i, line in enumerate(lines[:-1]):
+        if line.endswith("%}") and line[-3] not in "+-" and _BLOCK_TAG.sub("", line).strip():
+            lines[i] = line[:-2] + "+%}"
+    return "\n".join(lines)
 
 
 def examples(now: datetime, tz: ZoneInfo, lead_days: int) -> dict[str, str]:

@@ -8,7 +8,7 @@ from importlib.resources import files
 import pytest
 
 from handlers.context import Actor
-from handlers.i18n import LOCALES, I18n
+from handlers.i18n import LOCALES, I18n, keep_line_breaks
 from handlers.refs import ref
 from storage.models import Person, Room, Site, Visit
 from tests.chat import TZ
@@ -103,3 +103,10 @@ def test_no_template_line_runs_into_the_one_before(name, locale, own):
     if locale == "en":  # a sentence's full stop is followed by a space or a line break
         for rendered in renderings:
             assert not re.search(r"[a-z)][.!?][A-Z]", rendered), rendered
+
+
+def test_a_tag_that_ends_a_line_of_text_keeps_the_line_break():
+    i18n = I18n(TZ, "en")
+    source = "A{% if x %} and B{% endif %}\n\nC\n{% if x %}\nD\n{% endif %}\nE"
+    rendered = i18n.env.from_string(keep_line_breaks(source)).render(x=True)
+    assert rendered == "A and B\n\nC\nD\nE"
