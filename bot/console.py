@@ -140,12 +140,15 @@ class Console:
             self.handle(command, lines)
 
     def unprompted(self, line: str) -> str:
-        """``line`` without a prompt pasted with it (``bob> visit show V-1``): only a known
-        handle's, so that ``x> 1`` typed on purpose still reaches the core."""
+        """``line`` without a prompt pasted with it (``bob> visit show V-1``), run as the person
+        it names (switching to them, as ``as bob`` would): only a known handle's prompt, so that
+        ``x> 1`` typed on purpose still reaches the core."""
         pasted = PASTED_PROMPT.fullmatch(line)
-        if pasted and pasted[1].lower() in self.runtime.core.handles():
-            return pasted[2].strip()
-        return line
+        if not pasted or (handle := pasted[1].lower()) not in self.runtime.core.handles():
+            return line
+        if handle != self.person:
+            self.switch(handle)
+        return pasted[2].strip()
 
     def handle(self, line: str, lines: Iterator[str]) -> None:
         self.remember(line)
