@@ -287,7 +287,8 @@ def test_console_conveniences_and_mistakes(tmp_path):
     assert rejected.lines[0] == "请输入原因: 备件未到，改期"  # the next script line, not a command
     assert "✔ V-1 已驳回，已通知申请人。" in rejected.text
     assert "📨 → @alice" in rejected.text and "原因：备件未到，改期" in rejected.text
-    assert run.turn("carol", "whoami").text.startswith("┌─ 王主管 Carol (@carol)")
+    carol = run.turn("carol", "whoami   # another person's pasted prompt: run as carol")
+    assert carol.text.startswith("┌─ 王主管 Carol (@carol)")
     final = run.turn("bob", "visit show V-1", 2).text
     assert "[已驳回]" in final and "备件未到，改期" in final
     assert "[1]" not in final  # nothing left to press on a rejected request
