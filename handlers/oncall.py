@@ -121,7 +121,7 @@ def override(ctx: Context, inv: Invocation) -> None:
     now, tz = ctx.now(), ctx.i18n.tz
     starts = parse_when(inv.opt("from"), now=now, tz=tz) if inv.opt("from") else now
     if not inv.opt("to"):
-        raise UserError("error.missing_arg", name="to=", usage="oncall.override")
+        raise UserError("error.missing_arg", name="to", usage="oncall.override")
     ends = parse_when(inv.opt("to"), now=now, tz=tz)
     if ends <= starts:
         raise UserError("error.override_backwards", field="to")

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
 import yaml
@@ -307,3 +308,25 @@ def test_positional_words_that_do_not_fit_are_refused_clearly(chat):
         chat, "error.positional_mismatch", word="SH1/A101", slot="duration", order=order
     )
     assert "SH1/A101" in refused(chat, "zhang", "访问 申请 SH1/A101 明天")
+
+
+def _argument_names() -> set[str]:
+    """Every argument name the commands can report missing, read from the code."""
+    names = set()
+    for path in Path("handlers").rglob("*.py"):
+        source = path.read_text("utf-8")
+        names |= set(re.findall(r"\.arg\(\d+, \"([a-z_]+)\"\)", source))
+        names |= set(re.findall(r"error\.missing_arg\", name=\"([a-z_]+)\"", source))
+    return names
+
+
+def test_every_missing_argument_is_named_in_both_languages(chat):
+    names = _argument_names()
+    assert {"ref", "title", "to"} <= names
+    for locale in ("en", "zh"):
+        assert [n for n in names if not chat.core.i18n.has(locale, f"arg.{n}")] == [], locale
+
+
+def test_a_missing_argument_is_named_in_the_readers_language(chat):
+    answer = refused(chat, "dan", "故障 解决")
+    assert answer == "缺少参数 编号。用法：/maint fault resolve F-3 <处理总结>"
