@@ -5,13 +5,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from handlers import roles
 from handlers.clock import Clock
 from handlers.i18n import I18n, examples
 from handlers.messages import Message
 from handlers.orgconfig import OrgConfig
-
-# "Supervisor level or above" (主管级以上): a manager may do what a supervisor may.
-IMPLIED_ROLES = {"manager": {"supervisor"}}
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,7 @@ class Actor:
     locale: str
 
     def has(self, role: str) -> bool:
-        return role in self.roles or any(role in IMPLIED_ROLES.get(r, ()) for r in self.roles)
+        return roles.acts_as(self.roles, role)
 
 
 SYSTEM = Actor(id=None, handle="maintbot", name="maintbot", roles=frozenset(), locale="zh")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 
+from handlers import roles
 from handlers.context import Context
 from handlers.messages import Message, Text, to_dict
 from storage.models import OutboxMessage, Person, RoleGrant
@@ -96,11 +97,10 @@ def role(
     ctx: Context, role_name: str, build: Builder, subject: str | None = None, *, skip=()
 ) -> int:
     """Queue a notice to everyone holding a role (except the ids in ``skip``)."""
-    roles = {role_name} | ({"manager"} if role_name == "supervisor" else set())
     people = ctx.session.scalars(
         select(Person)
         .join(RoleGrant)
-        .where(RoleGrant.role.in_(roles), Person.active.is_(True))
+        .where(RoleGrant.role.in_(roles.holders(role_name)), Person.active.is_(True))
         .distinct()
         .order_by(Person.id)
     ).all()

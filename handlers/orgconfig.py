@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Role = Literal["engineer", "admin", "supervisor", "manager", "oncall"]
-ROLES: tuple[str, ...] = ("engineer", "admin", "supervisor", "manager", "oncall")
+from handlers.roles import Role
+
 ChannelKind = Literal["visits", "shutdowns", "faults", "summaries", "admin"]
 
 

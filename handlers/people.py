@@ -7,8 +7,9 @@ from handlers import audit
 from handlers.context import Actor, Context, Origin
 from handlers.errors import Forbidden, NotFound, UserError
 from handlers.messages import Card, Field, Text
-from handlers.orgconfig import ROLES, OrgConfig
+from handlers.orgconfig import OrgConfig
 from handlers.registry import area, command
+from handlers.roles import ROLES
 from storage.models import Person, RoleGrant, Room, Site
 
 area("role", "roles", "角色", "权限")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from handlers import audit, deadlines, notify, oncall
+from handlers import audit, deadlines, notify, oncall, roles
 from handlers.context import Context
 from handlers.faults import states as s
 from handlers.faults.cards import clock, fault_card
@@ -166,14 +166,13 @@ def people_of(ctx: Context, targets: list[str]) -> list[Person]:
         if t.startswith("schedule:")
         for p in oncall.on_call_now(ctx, t.removeprefix("schedule:"))
     ]
-    roles = {t for t in targets if not t.startswith(("@", "schedule:"))}
-    if "supervisor" in roles:  # a manager is a supervisor too, as everywhere
-        roles.add("manager")
+    named = [t for t in targets if not t.startswith(("@", "schedule:"))]
+    held = {r for role in named for r in roles.holders(role)}
     handles = [t[1:].lower() for t in targets if t.startswith("@")]
     found = ctx.session.scalars(
         select(Person)
         .outerjoin(RoleGrant)
-        .where(Person.active.is_(True), RoleGrant.role.in_(roles) | Person.handle.in_(handles))
+        .where(Person.active.is_(True), RoleGrant.role.in_(held) | Person.handle.in_(handles))
         .distinct()
         .order_by(Person.id)
     ).all()
