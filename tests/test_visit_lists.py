@@ -375,7 +375,8 @@ def test_export_argument_errors(chat, log):
     # the last day the calendar holds has no next day to end the range on
     answer = refused(chat, "bob", "visit export 2026-11-01 9999-12-31")
     assert answer == t(chat, "error.bad_date", value="9999-12-31")
-    assert refused(chat, "bob", "visit export").startswith("Missing from.")
+    missing = t(chat, "error.missing_arg", name="from", usage="visit.export")
+    assert refused(chat, "bob", "visit export") == missing
 
 
 def test_a_supervisor_is_not_asked_to_approve_what_she_reviewed(chat):

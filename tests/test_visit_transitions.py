@@ -360,7 +360,7 @@ def test_unknown_and_bad_references(chat, typed, key):
 
 def test_missing_reference(chat):
     answer = refused(chat, "bob", "visit approve")
-    assert answer.startswith("Missing ref. Usage: /maint visit approve V-12")
+    assert answer == t(chat, "error.missing_arg", name="ref", usage="visit.approve")
 
 
 # --- card buttons ----------------------------------------------------------------------------
