@@ -24,7 +24,7 @@ from bot.runtime import Runtime
 from handlers.context import Origin
 from handlers.grammar import strip_comment
 from handlers.messages import Action, Card, File, Message, Text, plain_text, starts_with_icon
-from handlers.registry import area_of, area_words, verbs_of
+from handlers.platforms import Platform
 
 TONE_MARK = {"info": "", "success": "✔ ", "warning": "⚠ ", "danger": "✖ "}
 QUIT = {"quit", "exit", ":q", "退出"}
@@ -99,6 +99,9 @@ class ConsoleOutput:
 
 class ConsoleSender:
     """Delivers outbox notices to the terminal, saying who would receive them."""
+
+    # a card shown again whenever it changes; no countdown repainted every minute
+    platform = Platform("console", edits_at_will=True)
 
     def __init__(self, output: ConsoleOutput) -> None:
         self.output = output
@@ -230,13 +233,15 @@ class CommandCompleter(Completer):
                 yield Completion(candidate, start_position=-len(word))
 
     def candidates(self, done: list[str]) -> list[str]:
+        registry = self.console.runtime.core.registry
         if not done:
-            return [*area_words(), SWITCH[0], "quit"]
+            return [*registry.area_words(), SWITCH[0], "quit"]
         if done[0].lower() in SWITCH:
             return self.console.runtime.core.handles() if len(done) == 1 else []
-        area = area_of(done[0])
+        area = registry.area_of(done[0])
         if area and len(done) == 1:
-            return [w for spec in verbs_of(area) if spec.verb for w in (spec.verb, *spec.aliases)]
+            verbs = registry.verbs_of(area)
+            return [w for spec in verbs if spec.verb for w in (spec.verb, *spec.aliases)]
         return list(reversed(self.console.seen))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 
 from handlers.clock import Clock
 from handlers.messages import Message, from_dict
+from handlers.platforms import Platform
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -54,6 +55,8 @@ class Outgoing:
 
 
 class Sender(Protocol):
+    platform: Platform  # what the domain may know of it (how it shows a changing card)
+
     def send(self, item: Outgoing) -> str | None:
         """Deliver one notice, or rewrite the message ``item.replaces`` refers to; return the
         platform's reference to the message (or None)."""

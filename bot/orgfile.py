@@ -7,12 +7,13 @@ import yaml
 from pydantic import ValidationError
 
 from bot.settings import SettingsError
-from handlers.orgconfig import OrgConfig
+from handlers.orgconfig import Organisation
+from handlers.workflows import OrgConfig
 
 DEMO_ORG = Path(__file__).with_name("demo_org.yaml")
 
 
-def load_org(path: Path | None) -> OrgConfig:
+def load_org(path: Path | None) -> Organisation:
     """The organisation in ``path``; an empty organisation when no file is configured."""
     if path is None:
         return OrgConfig()

@@ -13,7 +13,7 @@ from bot.settings import Settings, SettingsError
 from handlers.clock import Clock, SystemClock
 from handlers.core import DELIVERY_SUBJECT, Core
 from handlers.i18n import I18n
-from handlers.orgconfig import OrgConfig
+from handlers.orgconfig import Organisation
 from storage import migrate
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -109,10 +109,11 @@ class Runtime:
             coalesce=True,
             replace_existing=True,
         )
-        self.scheduler.add_job(
-            self.core.refresh_countdowns, "interval", minutes=1, id="countdowns",
-            max_instances=1, coalesce=True, replace_existing=True,
-        )  # fmt: skip
+        for job in self.core.periodic:  # the workflows' own (a countdown round)
+            self.scheduler.add_job(
+                self.core.run_periodic, "interval", seconds=job.every.total_seconds(),
+                args=(job,), id=job.name, max_instances=1, coalesce=True, replace_existing=True,
+            )  # fmt: skip
         self.scheduler.add_job(
             self.core.forget_inbound, "interval", minutes=10, id="housekeeping",
             max_instances=1, coalesce=True, replace_existing=True,
@@ -135,7 +136,7 @@ def build(
     settings: Settings,
     *,
     senders: dict[str, Sender],
-    org: OrgConfig | None = None,
+    org: Organisation | None = None,
     clock: Clock | None = None,
     db: Database | None = None,
     i18n: I18n | None = None,
@@ -144,7 +145,7 @@ def build(
     org = org if org is not None else load_org(settings.config)
     db = db or open_database(settings)
     i18n = i18n or I18n(settings.tz, settings.locale)
-    core = Core(db, clock, i18n, org, frozenset(senders))
+    core = Core(db, clock, i18n, org, {name: s.platform for name, s in senders.items()})
     core.seed()
 
     def report(item, reason: str) -> None:

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -22,6 +22,7 @@ from bot.settings import Settings, configure_logging
 from handlers.clock import SystemClock
 from handlers.core import Core
 from handlers.i18n import I18n
+from handlers.platforms import Platform
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -48,7 +49,11 @@ class CoreProcesses:
     """The core in ``workers`` processes of its own, each with its own database connections."""
 
     def __init__(
-        self, settings: Settings, platforms: frozenset[str], workers: int, wake: Callable[[], None]
+        self,
+        settings: Settings,
+        platforms: Mapping[str, Platform],
+        workers: int,
+        wake: Callable[[], None],
     ) -> None:
         self.workers = workers
         self._settings, self._platforms, self._wake = settings, platforms, wake
@@ -111,7 +116,7 @@ _everyone = None  # the start-up barrier of this process's pool
 _queued = False  # whether the current call's transactions queued a notice
 
 
-def _open_core(settings: Settings, platforms: frozenset[str], everyone) -> None:
+def _open_core(settings: Settings, platforms: Mapping[str, Platform], everyone) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     configure_logging(settings.log_level)
     global _core, _everyone

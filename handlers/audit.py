@@ -78,6 +78,11 @@ def entries(session: Session, subject_type: str, subject_id: int) -> list[AuditE
     )
 
 
+def name_of(entry: AuditEntry) -> str:
+    """Who made an audit entry, by name (its actor label is "Name (handle)")."""
+    return entry.actor_label.rsplit(" (", 1)[0]
+
+
 @dataclass(frozen=True)
 class Described:
     """An audit entry in words: where from, what was done, the states it moved between, the

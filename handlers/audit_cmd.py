@@ -4,12 +4,12 @@ from handlers import audit
 from handlers.context import Context
 from handlers.errors import NotFound
 from handlers.refs import parse_ref, ref
-from handlers.registry import area, command
+from handlers.registry import Area, Commands
 
-area("audit", "审计", "日志", "历史", "history", "log")
+commands = Commands(Area("audit", ("审计", "日志", "历史", "history", "log")))
 
 
-@command("audit")
+@commands("audit")
 def show_audit(ctx: Context, inv) -> None:
     kind, ident = parse_ref(inv.arg(0, "ref"))
     subject = ref(kind, ident)

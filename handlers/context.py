@@ -1,7 +1,9 @@
 """What every command, action and timer runs with: who, from where, when, and one transaction."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -9,7 +11,11 @@ from handlers import roles
 from handlers.clock import Clock
 from handlers.i18n import I18n, examples
 from handlers.messages import Message
-from handlers.orgconfig import OrgConfig
+from handlers.orgconfig import Organisation
+from handlers.platforms import Platform
+
+if TYPE_CHECKING:
+    from handlers.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -43,8 +49,9 @@ class Context:
     origin: Origin
     clock: Clock
     i18n: I18n
-    org: OrgConfig
-    platforms: frozenset[str]
+    org: Organisation
+    platforms: Mapping[str, Platform]  # the platforms served, by name
+    registry: "Registry"
     replies: list[Message] = field(default_factory=list)
 
     def now(self) -> datetime:

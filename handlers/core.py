@@ -4,22 +4,27 @@ import logging
 import os
 import socket
 import uuid
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from handlers import audit_cmd, deadlines, faults, help_cmd, home, notify, oncall, people, visits  # noqa: F401
+from handlers import deadlines, notify, people
 from handlers.clock import Clock
 from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError
-from handlers.forms import FORMS, Form
+from handlers.forms import Form
 from handlers.grammar import Parsed, redact, tokenize
 from handlers.i18n import I18n, examples
+from handlers.kit import Periodic, Workflow
 from handlers.messages import Message, Text
-from handlers.orgconfig import OrgConfig
-from handlers.registry import resolve
+from handlers.orgconfig import Organisation
+from handlers.platforms import Platform
+from handlers.registry import Commands, Registry
+from handlers.workflows import BASICS, WORKFLOWS
 from storage.db import Database
 from storage.models import InboundEvent
 
@@ -32,14 +37,27 @@ DELIVERY_SUBJECT = "delivery"
 
 @dataclass
 class Core:
+    """The domain, for the platforms it serves (their capabilities, by name), with the commands,
+    timers, periodic jobs and Home sections of ``workflows`` and ``basics``."""
+
     db: Database
     clock: Clock
     i18n: I18n
-    org: OrgConfig
-    platforms: frozenset[str]
+    org: Organisation
+    platforms: Mapping[str, Platform]
+    workflows: tuple[Workflow, ...] = WORKFLOWS
+    basics: tuple[Commands, ...] = BASICS
+
+    def __post_init__(self) -> None:
+        groups = [*self.basics, *(c for w in self.workflows for c in w.commands)]
+        self.registry = Registry(groups, home=[h for w in self.workflows for h in w.home])
+        self.firers = ChainMap(*(w.timers for w in self.workflows))
+        self.periodic: tuple[Periodic, ...] = tuple(p for w in self.workflows for p in w.periodic)
 
     def context(self, session, actor: Actor, origin: Origin) -> Context:
-        return Context(session, actor, origin, self.clock, self.i18n, self.org, self.platforms)
+        return Context(
+            session, actor, origin, self.clock, self.i18n, self.org, self.platforms, self.registry
+        )
 
     def seed(self) -> None:
         """Load the organisation file into the database (idempotent)."""
@@ -53,16 +71,12 @@ class Core:
         several bot processes can be traced to it."""
         with self.db.unit_of_work() as session:
             ctx = self.context(session, SYSTEM, Origin("system", SWEEPER))
-            return deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, limit))
+            return deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, limit), self.firers)
 
-    def refresh_countdowns(
-        self, platforms: tuple[str, ...] = ("slack",), limit: int = faults.clocks.REPAINTS_PER_ROUND
-    ) -> int:
-        """Repaint the countdown on open faults' cards where a card can be edited at will (a
-        round of at most ``limit``, the least recently painted first)."""
+    def run_periodic(self, job: Periodic) -> int:
+        """One round of a workflow's periodic job, in one unit of work."""
         with self.db.unit_of_work() as session:
-            ctx = self.context(session, SYSTEM, Origin("system", "scheduler"))
-            return faults.clocks.repaint_countdowns(ctx, platforms, limit)
+            return job.run(self.context(session, SYSTEM, Origin("system", SWEEPER)))
 
     def handle_text(
         self, origin: Origin, text: str, options: dict[str, str] | None = None
@@ -85,7 +99,8 @@ class Core:
                 )
                 locale = actor.locale
                 parsed = tokenize(text)
-                invocation = resolve(Parsed(parsed.words, {**parsed.options, **(options or {})}))
+                every = {**parsed.options, **(options or {})}
+                invocation = self.registry.resolve(Parsed(parsed.words, every))
                 if person is None and not invocation.spec.public:
                     return [self._unknown_user(origin, locale)]
                 ctx = self.context(session, actor, origin)
@@ -130,12 +145,12 @@ class Core:
     def form_for(self, text: str) -> Form | None:
         """The form a typed command opens: one with a form and no options typed yet."""
         try:
-            invocation = resolve(tokenize(text))
+            invocation = self.registry.resolve(tokenize(text))
         except UserError:
             return None
         if invocation.options or invocation.args:
             return None
-        return FORMS.get(f"{invocation.spec.area} {invocation.spec.verb}")
+        return invocation.spec.form
 
     def handles(self) -> list[str]:
         """Everyone's handle, in the organisation's order (the console's ``as`` names them)."""

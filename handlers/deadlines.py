@@ -6,7 +6,7 @@ Deadlines that fell due while the bot was down fire on the first sweep after sta
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,18 +17,7 @@ from storage.models import Deadline
 
 log = logging.getLogger(__name__)
 
-Firer = Callable[[Context, Deadline], None]
-FIRERS: dict[str, Firer] = {}
-
-
-def fires(kind: str):
-    """Register the domain function that fires deadlines of ``kind``."""
-
-    def register(func: Firer) -> Firer:
-        FIRERS[kind] = func
-        return func
-
-    return register
+Firer = Callable[[Context, Deadline], None]  # what a workflow does when one of its rows is due
 
 
 def schedule(
@@ -79,10 +68,11 @@ def claim_due(ctx: Context, limit: int) -> list[Deadline]:
     )
 
 
-def fire_claimed(ctx: Context, rows: list[Deadline]) -> int:
-    """Fire each claimed row in a savepoint: one failing firer never blocks the others."""
+def fire_claimed(ctx: Context, rows: list[Deadline], firers: Mapping[str, Firer]) -> int:
+    """Fire each claimed row with the firer of its kind (the workflows' ``timers``), each in a
+    savepoint: one failing firer never blocks the others."""
     for row in rows:
-        firer = FIRERS.get(row.kind)
+        firer = firers.get(row.kind)
         try:
             with ctx.session.begin_nested():
                 if firer is None:

@@ -2,25 +2,25 @@
 
 from handlers.context import Context
 from handlers.messages import Card
-from handlers.registry import AREAS, COMMANDS, area, area_of, command, verbs_of
+from handlers.registry import Area, Commands
 
-area("help", "帮助", "?", "？", "h")
+commands = Commands(Area("help", ("帮助", "?", "？", "h")))
 
 
 def _lines(ctx: Context, area_name: str) -> list[str]:
     lines = []
-    for spec in verbs_of(area_name):
+    for spec in ctx.registry.verbs_of(area_name):
         usage = ctx.t(f"usage.{spec.key}")
         aliases = f"  ({' / '.join(spec.aliases)})" if spec.aliases else ""
         lines.append(f"/maint {usage}{aliases}\n    {ctx.t(f'help.{spec.key}')}")
     return lines
 
 
-@command("help", public=True)
+@commands("help", public=True)
 def show_help(ctx: Context, inv) -> None:
-    topic = area_of(inv.args[0]) if inv.args else None
+    topic = ctx.registry.area_of(inv.args[0]) if inv.args else None
     if topic:
-        aliases = " / ".join(AREAS[topic].aliases)
+        aliases = " / ".join(ctx.registry.areas[topic].aliases)
         ctx.reply(
             Card(
                 title=ctx.t("help.area_title", area=topic, aliases=aliases),
@@ -28,9 +28,9 @@ def show_help(ctx: Context, inv) -> None:
             )
         )
         return
-    areas = sorted({a for a, _ in COMMANDS} - {"help"})
+    areas = sorted({a for a, _ in ctx.registry.commands} - {"help"})
     body = "\n".join(
-        f"• {name} ({' / '.join(AREAS[name].aliases[:2])}) — {ctx.t(f'area.{name}')}"
+        f"• {name} ({' / '.join(ctx.registry.areas[name].aliases[:2])}) — {ctx.t(f'area.{name}')}"
         for name in areas
     )
     ctx.reply(Card(title=ctx.t("help.title"), body=body + "\n\n" + ctx.t("help.footer")))

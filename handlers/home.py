@@ -2,16 +2,13 @@
 
 from handlers.context import Context
 from handlers.grammar import tokenize
-from handlers.registry import Invocation, area, command, resolve
+from handlers.registry import Area, Commands, Invocation
 
-area("home", "inbox", "todo", "我的待办", "首页", "待办")
-
-# Each workflow adds the lists that make up a person's open items.
-SECTIONS: list[str] = ["visit list pending", "visit list mine", "fault list mine"]
+commands = Commands(Area("home", ("inbox", "todo", "我的待办", "首页", "待办")))
 
 
-@command("home")
+@commands("home")
 def home(ctx: Context, inv: Invocation) -> None:
-    for text in SECTIONS:
-        invocation = resolve(tokenize(text))
+    for text in ctx.registry.home:  # each workflow's lists of a person's open items
+        invocation = ctx.registry.resolve(tokenize(text))
         invocation.spec.func(ctx, invocation)

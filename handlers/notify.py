@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from handlers import roles
 from handlers.context import Context
@@ -189,25 +189,44 @@ def subject_card(
     return count + sum(person(ctx, p, build, subject) for p in to)
 
 
+def _cards_shown(platforms: Sequence[str] = ()):
+    """Where cards are shown and can be rewritten: every card posted to a person or a channel
+    (not an answer at a response URL or in a thread, which no update reaches) and not failed.
+    The one query behind every "where is this card" (``platforms``: on those only)."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.kind == "card",
+        OutboxMessage.replaces_id.is_(None),
+        OutboxMessage.target_kind.in_(("person", "channel")),
+        OutboxMessage.status.not_in(("failed", "dead")),
+    )
+    return query.where(OutboxMessage.platform.in_(platforms)) if platforms else query
+
+
 def _live_cards(ctx: Context, subject: str, only: tuple[str, ...]) -> list[OutboxMessage]:
     """The newest card shown for ``subject`` to each person and in each channel."""
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.subject == subject,
-            OutboxMessage.kind == "card",
-            OutboxMessage.replaces_id.is_(None),
-            OutboxMessage.status.not_in(("failed", "dead")),
-        )
-        .order_by(OutboxMessage.id.desc())
-    )
-    if only:
-        query = query.where(OutboxMessage.platform.in_(only))
+    query = _cards_shown(only).where(OutboxMessage.subject == subject)
     live: dict[tuple, OutboxMessage] = {}
-    for row in ctx.session.scalars(query):
+    for row in ctx.session.scalars(query.order_by(OutboxMessage.id.desc())):
         key = (row.person_id,) if row.person_id else (row.platform, row.target)
         live.setdefault(key, row)
     return sorted(live.values(), key=lambda row: row.id)
+
+
+def least_recently_painted(ctx: Context, prefix: str, platforms: Sequence[str]) -> list[str]:
+    """The subjects (references starting with ``prefix``) whose cards are shown on
+    ``platforms``, the one painted longest ago first: whose turn it is in a repaint round."""
+    shown = _cards_shown(platforms).where(OutboxMessage.subject.like(f"{prefix}%")).subquery()
+    with_updates = (
+        select(OutboxMessage.subject, func.max(OutboxMessage.id).label("last"))
+        .where(
+            OutboxMessage.subject.in_(select(shown.c.subject)),
+            OutboxMessage.platform.in_(platforms),
+            OutboxMessage.kind == "card",
+        )
+        .group_by(OutboxMessage.subject)
+        .subquery()
+    )
+    return list(ctx.session.scalars(select(with_updates.c.subject).order_by(with_updates.c.last)))
 
 
 def direct(

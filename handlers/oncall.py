@@ -17,10 +17,10 @@ from handlers.errors import Forbidden, NotFound, UserError
 from handlers.grammar import parse_when
 from handlers.messages import Card, Field, Text
 from handlers.orgconfig import ScheduleSpec
-from handlers.registry import Invocation, area, command
+from handlers.registry import Area, Commands, Invocation
 from storage.models import OncallOverride, Person
 
-area("oncall", "on-call", "duty", "值班", "值班表")
+commands = Commands(Area("oncall", ("on-call", "duty", "值班", "值班表")))
 
 PERIOD = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
@@ -82,7 +82,7 @@ def on_call_now(ctx: Context, name: str) -> list[Person]:
     return [shift.person] if shift.person else []
 
 
-@command("oncall")
+@commands("oncall")
 def show(ctx: Context, inv: Invocation) -> None:
     specs = [_schedule(ctx, inv.args[0])] if inv.args else ctx.org.oncall
     if not specs:
@@ -107,7 +107,7 @@ def show(ctx: Context, inv: Invocation) -> None:
     ctx.reply(Card(title=ctx.t("oncall.title"), fields=fields))
 
 
-@command(
+@commands(
     "oncall",
     "override",
     aliases=("swap", "cover", "替班", "代班"),
@@ -190,7 +190,7 @@ def _words(ctx: Context, row: OncallOverride) -> dict[str, str | int]:
     }
 
 
-@command("oncall", "overrides", aliases=("替班列表", "替班安排"))
+@commands("oncall", "overrides", aliases=("替班列表", "替班安排"))
 def list_overrides(ctx: Context, inv: Invocation) -> None:
     """The overrides not over yet, current first, with who booked them."""
     query = select(OncallOverride).where(OncallOverride.ends_at > ctx.now())
@@ -203,7 +203,7 @@ def list_overrides(ctx: Context, inv: Invocation) -> None:
     ctx.reply(Card(title=title, body="\n".join(lines) or ctx.t("oncall.no_overrides")))
 
 
-@command("oncall", "cancel", aliases=("取消替班", "撤销替班", "uncover"))
+@commands("oncall", "cancel", aliases=("取消替班", "撤销替班", "uncover"))
 def cancel(ctx: Context, inv: Invocation) -> None:
     """Take an override back: one not started yet goes, one under way ends now (the part
     served stays on record); the same people may do it as may book it."""

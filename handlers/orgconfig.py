@@ -1,23 +1,34 @@
-"""The organisation file's schema: people, sites and rooms, notice channels, workflow rules.
+"""The organisation file's schema: people, sites and rooms, notice channels, on-call rotations,
+and a section per workflow (its rules, declared by the workflow: ``Section``), assembled into one
+model from the workflow list (``assemble``).
 
 The file seeds people and roles; afterwards the database holds them (roles change by command).
 """
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from handlers.roles import Role
 
-ChannelKind = Literal["visits", "shutdowns", "faults", "summaries", "admin"]
+# channels besides the workflows' own: admins' notices, the managers' summaries
+BASE_CHANNELS = ("admin", "summaries")
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PersonSpec(_Strict):
+class Section(Strict):
+    """A workflow's section of the organisation file (``visits:``, ``faults:``): its rules."""
+
+    def check(self, org: "Organisation") -> None:
+        """Raise ValueError when the section contradicts the rest of the file."""
+
+
+class PersonSpec(Strict):
     handle: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     name: str
     roles: list[Role] = Field(default_factory=list)
@@ -28,13 +39,13 @@ class PersonSpec(_Strict):
     wecom: str | None = None
 
 
-class RoomSpec(_Strict):
+class RoomSpec(Strict):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     name: str
     capacity: int | None = Field(default=None, ge=1, le=1000)  # most visits at once; None: any
 
 
-class SiteSpec(_Strict):
+class SiteSpec(Strict):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     name: str
     address: str | None = None
@@ -42,7 +53,7 @@ class SiteSpec(_Strict):
     rooms: list[RoomSpec] = Field(min_length=1)
 
 
-class ChannelRoute(_Strict):
+class ChannelRoute(Strict):
     """Where one kind of notice goes on each platform."""
 
     slack: str | None = None
@@ -50,16 +61,7 @@ class ChannelRoute(_Strict):
     wecom_webhook: str | None = None
 
 
-class VisitRules(_Strict):
-    lead_time_days: int = Field(default=2, ge=0, le=30)
-    overrun_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
-    max_duration_hours: int = Field(default=24, ge=1, le=24 * 7)
-    card_return_minutes: int = Field(default=30, ge=0, le=24 * 60)
-    # check-in opens this long before the planned start; earlier needs an admin's early="reason"
-    checkin_early_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
-
-
-class ScheduleSpec(_Strict):
+class ScheduleSpec(Strict):
     """An on-call rotation: ``people`` take turns, handing over daily or weekly at ``handoff``
     (local time), counted from ``start`` (the first person's first day)."""
 
@@ -70,80 +72,12 @@ class ScheduleSpec(_Strict):
     people: list[str] = Field(default_factory=list)  # handles, in turn order
 
 
-class TierTarget(_Strict):
-    respond_minutes: int = Field(ge=1, le=7 * 24 * 60)
-    resolve_minutes: int | None = Field(default=None, ge=1, le=30 * 24 * 60)
+class Organisation(Strict):
+    """The file's common part; ``assemble`` adds the workflows' sections and channel kinds."""
 
-
-class EscalationLevel(_Strict):
-    """Who is pinged at one level: ``schedule:NAME`` (whoever is on call there now), role names
-    (``oncall``, ``supervisor``…) or ``@handles``."""
-
-    notify: list[str] = Field(min_length=1)
-    # from the previous level's last ping (its last repeat); the first level's is not used: it
-    # is pinged when the response is due
-    after_minutes: int = Field(default=0, ge=0, le=24 * 60)
-    repeat: int = Field(default=0, ge=0, le=10)  # pings again at this level before moving on
-    every_minutes: int = Field(default=5, ge=1, le=24 * 60)
-
-
-def _default_tiers() -> dict[int, TierTarget]:
-    return {
-        1: TierTarget(respond_minutes=10, resolve_minutes=120),
-        2: TierTarget(respond_minutes=20, resolve_minutes=240),
-        3: TierTarget(respond_minutes=30),
-    }
-
-
-def _default_escalation() -> list[EscalationLevel]:
-    return [
-        EscalationLevel(notify=["oncall"], repeat=2, every_minutes=5),
-        EscalationLevel(notify=["supervisor"], after_minutes=10),
-        EscalationLevel(notify=["manager"], after_minutes=15),
-    ]
-
-
-class FaultRules(_Strict):
-    """The service contract's tier targets and the escalation when a response is late."""
-
-    tiers: dict[Literal[1, 2, 3], TierTarget] = Field(default_factory=_default_tiers)
-    # a site's own contract, else its customer's: their tiers replace the general ones
-    sites: dict[str, dict[Literal[1, 2, 3], TierTarget]] = Field(default_factory=dict)
-    customers: dict[str, dict[Literal[1, 2, 3], TierTarget]] = Field(default_factory=dict)
-    escalation: list[EscalationLevel] = Field(default_factory=_default_escalation, min_length=1)
-
-    def target(self, tier: int, site: str | None, customer: str | None = None) -> TierTarget:
-        for own in (self.sites.get((site or "").upper()), self.customers.get(_key(customer))):
-            if own and tier in own:
-                return own[tier]
-        return self.tiers[tier]
-
-    @field_validator("tiers")
-    @classmethod
-    def _all_tiers(cls, tiers: dict[int, TierTarget]) -> dict[int, TierTarget]:
-        return {**_default_tiers(), **tiers}
-
-    @field_validator("sites")
-    @classmethod
-    def _site_codes(cls, sites: dict) -> dict:
-        return {code.upper(): tiers for code, tiers in sites.items()}
-
-    @field_validator("customers")
-    @classmethod
-    def _customer_names(cls, customers: dict) -> dict:
-        return {_key(name): tiers for name, tiers in customers.items()}
-
-
-def _key(customer: str | None) -> str:
-    return (customer or "").strip().casefold()
-
-
-class OrgConfig(_Strict):
     people: list[PersonSpec] = Field(default_factory=list)
     sites: list[SiteSpec] = Field(default_factory=list)
-    channels: dict[ChannelKind, ChannelRoute] = Field(default_factory=dict)
-    visits: VisitRules = Field(default_factory=VisitRules)
-    faults: FaultRules = Field(default_factory=FaultRules)
+    channels: dict[str, ChannelRoute] = Field(default_factory=dict)
     oncall: list[ScheduleSpec] = Field(default_factory=list)
 
     @field_validator("people")
@@ -173,14 +107,20 @@ class OrgConfig(_Strict):
         return sites
 
     @model_validator(mode="after")
-    def _known_customers(self) -> "OrgConfig":
-        served = {_key(s.customer) for s in self.sites if s.customer}
-        unknown = sorted(set(self.faults.customers) - served)
-        if unknown:
-            raise ValueError(f"faults.customers names no site's customer: {', '.join(unknown)}")
+    def _sections_agree(self) -> "Organisation":
+        for name in type(self).model_fields:
+            if isinstance(section := getattr(self, name), Section):
+                section.check(self)
         return self
 
-    def fault_target(self, tier: int, site: str | None) -> TierTarget:
-        """A fault's targets: its site's contract, else its site's customer's, else the general."""
-        spec = next((s for s in self.sites if s.code.upper() == (site or "").upper()), None)
-        return self.faults.target(tier, site, spec.customer if spec else None)
+    def site(self, code: str | None) -> SiteSpec | None:
+        return next((s for s in self.sites if s.code.upper() == (code or "").upper()), None)
+
+
+def assemble(sections: Mapping[str, type[Section]], channels: Iterable[str]) -> type[Organisation]:
+    """The organisation file's model: the common part, each workflow's section under its name,
+    and the channel kinds of ``BASE_CHANNELS`` and ``channels``."""
+    kinds = Literal[tuple(dict.fromkeys([*BASE_CHANNELS, *channels]))]  # type: ignore[valid-type]
+    fields = {name: (rules, Field(default_factory=rules)) for name, rules in sections.items()}
+    channel_field = (dict[kinds, ChannelRoute], Field(default_factory=dict))
+    return create_model("OrgConfig", __base__=Organisation, channels=channel_field, **fields)

@@ -7,17 +7,19 @@ from handlers import audit
 from handlers.context import Actor, Context, Origin
 from handlers.errors import Forbidden, NotFound, UserError
 from handlers.messages import Card, Field, Text
-from handlers.orgconfig import OrgConfig
-from handlers.registry import area, command
+from handlers.orgconfig import Organisation
+from handlers.registry import Area, Commands
 from handlers.roles import ROLES
 from storage.models import Person, RoleGrant, Room, Site
 
-area("role", "roles", "角色", "权限")
-area("whoami", "me", "我")
-area("people", "person", "人员", "成员")
+commands = Commands(
+    Area("role", ("roles", "角色", "权限")),
+    Area("whoami", ("me", "我")),
+    Area("people", ("person", "人员", "成员")),
+)
 
 
-def seed(ctx: Context, org: OrgConfig) -> None:
+def seed(ctx: Context, org: Organisation) -> None:
     """Create or update people, sites and rooms from the file.
 
     A person's roles come from the file only when the person is first created; after that the
@@ -136,7 +138,7 @@ def _person_card(ctx: Context, person: Person) -> Card:
     )
 
 
-@command("whoami", public=True)
+@commands("whoami", public=True)
 def whoami(ctx: Context, inv) -> None:
     if ctx.actor.id is None:
         ctx.reply(Text(ctx.t("error.unknown_user", user=ctx.origin.user or "?"), tone="warning"))
@@ -144,8 +146,8 @@ def whoami(ctx: Context, inv) -> None:
     ctx.reply(_person_card(ctx, ctx.session.get(Person, ctx.actor.id)))
 
 
-@command("people", "list", aliases=("ls", "列表"))
-@command("people", None)
+@commands("people", "list", aliases=("ls", "列表"))
+@commands("people", None)
 def people_list(ctx: Context, inv) -> None:
     people = ctx.session.scalars(select(Person).where(Person.active.is_(True))).all()
     lines = [
@@ -156,7 +158,7 @@ def people_list(ctx: Context, inv) -> None:
     ctx.reply(Card(title=ctx.t("people.title"), body="\n".join(lines) or "—"))
 
 
-@command("role", "list", aliases=("show", "查看", "列表"))
+@commands("role", "list", aliases=("show", "查看", "列表"))
 def role_list(ctx: Context, inv) -> None:
     person = find(ctx.session, inv.args[0]) if inv.args else ctx.session.get(Person, ctx.actor.id)
     ctx.reply(_person_card(ctx, person))
@@ -202,11 +204,11 @@ def _admin_count(session: Session) -> int:
     )
 
 
-@command("role", "grant", aliases=("add", "授予", "添加"))
+@commands("role", "grant", aliases=("add", "授予", "添加"))
 def role_grant(ctx: Context, inv) -> None:
     _change_role(ctx, inv, grant=True)
 
 
-@command("role", "revoke", aliases=("remove", "rm", "撤销", "移除"))
+@commands("role", "revoke", aliases=("remove", "rm", "撤销", "移除"))
 def role_revoke(ctx: Context, inv) -> None:
     _change_role(ctx, inv, grant=False)

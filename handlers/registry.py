@@ -1,14 +1,16 @@
 """The command table: areas, verbs, their Chinese aliases and options, and word resolution.
 
-Domain modules register commands with ``@command``; every adapter resolves typed words here.
+Each module declares its commands on a ``Commands``; the core builds one ``Registry`` from the
+workflow list (handlers/workflows.py), and every adapter's typed words are resolved there.
 """
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from handlers.context import Context
 from handlers.errors import UserError
+from handlers.forms import Form
 from handlers.grammar import Parsed
 from handlers.refs import parse_ref, ref
 
@@ -27,6 +29,7 @@ class Spec:
     aliases: tuple[str, ...] = ()
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
     public: bool = False  # usable by someone the organisation does not know
+    form: Form | None = None  # the fields it takes, for a platform that asks for them
 
     @property
     def key(self) -> str:
@@ -64,29 +67,33 @@ class Invocation:
         return value if value not in (None, "") else default
 
 
-AREAS: dict[str, Area] = {}
-COMMANDS: dict[tuple[str, str | None], Spec] = {}
+class Commands:
+    """A module's commands: its areas and the handlers it declares with ``@commands(...)``.
+    A workflow lists its ``Commands`` in its ``WORKFLOW``; nothing registers itself on import."""
 
+    def __init__(self, *areas: Area) -> None:
+        self.areas = areas
+        self.specs: list[Spec] = []
 
-def area(name: str, *aliases: str) -> None:
-    AREAS[name] = Area(name, aliases)
+    def __call__(
+        self,
+        area_name: str,
+        verb: str | None = None,
+        *,
+        aliases: tuple[str, ...] = (),
+        options: dict[str, tuple[str, ...]] | None = None,
+        form: Form | None = None,
+        public: bool = False,
+    ):
+        """Declare the handler ``func(ctx, invocation)`` of ``area_name verb``; a form's fields
+        are its options (with their aliases), besides any ``options`` of its own."""
 
+        def declare(func):
+            every = {**(form.options if form else {}), **(options or {})}
+            self.specs.append(Spec(area_name, verb, func, aliases, every, public, form))
+            return func
 
-def command(
-    area_name: str,
-    verb: str | None = None,
-    *,
-    aliases: tuple[str, ...] = (),
-    options: dict[str, tuple[str, ...]] | None = None,
-    public: bool = False,
-):
-    """Register a command handler ``func(ctx, invocation)``."""
-
-    def register(func):
-        COMMANDS[(area_name, verb)] = Spec(area_name, verb, func, aliases, options or {}, public)
-        return func
-
-    return register
+        return declare
 
 
 def _fold(word: str) -> str:
@@ -106,53 +113,75 @@ def _suggest(word: str, candidates: list[str]) -> str:
     return match[0] if match else ""
 
 
-def area_of(word: str) -> str | None:
-    folded = _fold(word)
-    for a in AREAS.values():
-        if folded == a.name or folded in a.aliases:
-            return a.name
-    return None
+class Registry:
+    """Every command of the bot, read from the modules' ``Commands``: word resolution, help."""
 
+    def __init__(self, groups: Iterable[Commands], *, home: Iterable[str] = ()) -> None:
+        self.home = tuple(home)  # the typed commands whose answers make up a person's Home
+        self.areas: dict[str, Area] = {}
+        self.commands: dict[tuple[str, str | None], Spec] = {}
+        groups = list(groups)
+        for a in (a for group in groups for a in group.areas):
+            if a.name in self.areas:
+                raise ValueError(f"area {a.name!r} is declared twice")
+            self.areas[a.name] = a
+        for spec in (spec for group in groups for spec in group.specs):
+            if spec.area not in self.areas or (spec.area, spec.verb) in self.commands:
+                raise ValueError(f"command {spec.key!r}: unknown area or declared twice")
+            self.commands[(spec.area, spec.verb)] = spec
 
-def area_words() -> list[str]:
-    return [w for a in AREAS.values() for w in (a.name, *a.aliases)]
+    def area_of(self, word: str) -> str | None:
+        folded = _fold(word)
+        for a in self.areas.values():
+            if folded == a.name or folded in a.aliases:
+                return a.name
+        return None
 
+    def area_words(self) -> list[str]:
+        return [w for a in self.areas.values() for w in (a.name, *a.aliases)]
 
-def verbs_of(area_name: str) -> list[Spec]:
-    return [s for (a, _), s in COMMANDS.items() if a == area_name]
+    def verbs_of(self, area_name: str) -> list[Spec]:
+        return [s for (a, _), s in self.commands.items() if a == area_name]
 
+    def form(self, command: str) -> Form | None:
+        """The form of ``command`` ("visit request"), if it has one."""
+        area_name, _, verb = command.partition(" ")
+        spec = self.commands.get((area_name, verb or None))
+        return spec.form if spec else None
 
-def resolve(parsed: Parsed) -> Invocation:
-    """Map typed words to a command; an unknown word gets a near one as a suggestion."""
-    words = parsed.words or ["help"]
-    area_name = area_of(words[0])
-    if area_name is None:
-        raise UserError(
-            "error.unknown_command", word=words[0], suggestion=_suggest(words[0], area_words())
-        )
-    specs = verbs_of(area_name)
-    rest = words[1:]
-    spec = None
-    if rest:
-        folded = _fold(rest[0])
-        spec = next((s for s in specs if s.verb and folded in (s.verb, *s.aliases)), None)
-        if spec:
-            rest = rest[1:]
-    if spec is None:
-        spec = COMMANDS.get((area_name, None))
-    if spec is None and not rest:  # an area alone (`visit`): its help
-        return Invocation(COMMANDS[("help", None)], [area_name], {})
-    if spec is None:
-        verb_words = [w for s in specs if s.verb for w in (s.verb, *s.aliases)]
-        word = rest[0] if rest else ""
-        raise UserError(
-            "error.unknown_verb",
-            area=area_name,
-            word=word,
-            suggestion=_suggest(word, verb_words) if word else "",
-            verbs=", ".join(s.verb for s in specs if s.verb),
-        )
-    return Invocation(spec, rest, _canonical_options(spec, parsed.options))
+    def resolve(self, parsed: Parsed) -> Invocation:
+        """Map typed words to a command; an unknown word gets a near one as a suggestion."""
+        words = parsed.words or ["help"]
+        area_name = self.area_of(words[0])
+        if area_name is None:
+            raise UserError(
+                "error.unknown_command",
+                word=words[0],
+                suggestion=_suggest(words[0], self.area_words()),
+            )
+        specs = self.verbs_of(area_name)
+        rest = words[1:]
+        spec = None
+        if rest:
+            folded = _fold(rest[0])
+            spec = next((s for s in specs if s.verb and folded in (s.verb, *s.aliases)), None)
+            if spec:
+                rest = rest[1:]
+        if spec is None:
+            spec = self.commands.get((area_name, None))
+        if spec is None and not rest:  # an area alone (`visit`): its help
+            return Invocation(self.commands[("help", None)], [area_name], {})
+        if spec is None:
+            verb_words = [w for s in specs if s.verb for w in (s.verb, *s.aliases)]
+            word = rest[0] if rest else ""
+            raise UserError(
+                "error.unknown_verb",
+                area=area_name,
+                word=word,
+                suggestion=_suggest(word, verb_words) if word else "",
+                verbs=", ".join(s.verb for s in specs if s.verb),
+            )
+        return Invocation(spec, rest, _canonical_options(spec, parsed.options))
 
 
 def _canonical_options(spec: Spec, given: dict[str, str]) -> dict[str, str]:

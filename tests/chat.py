@@ -6,16 +6,26 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.console import ConsoleSender
+from bot.slack.sender import SlackSender
+from bot.wecom.sender import WeComSender
 from handlers.clock import FakeClock
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.i18n import I18n
 from handlers.messages import Card, Message, from_dict, plain_text
-from handlers.orgconfig import OrgConfig
+from handlers.orgconfig import Organisation
+from handlers.platforms import Platform
 from storage.db import Database
 from storage.models import AuditEntry, OutboxMessage
 
 TZ = ZoneInfo("Asia/Shanghai")
+
+
+def platforms(*names: str) -> dict[str, Platform]:
+    """The capabilities of the platforms ``names``, as their senders declare them."""
+    declared = {s.platform.name: s.platform for s in (ConsoleSender, SlackSender, WeComSender)}
+    return {name: declared[name] for name in names}
 
 
 @cache
@@ -30,8 +40,8 @@ class Chat:
     clock: FakeClock
 
     @classmethod
-    def start(cls, db: Database, clock: FakeClock, org: OrgConfig, locale: str = "en") -> "Chat":
-        core = Core(db, clock, _i18n(locale), org, frozenset({"console"}))
+    def start(cls, db: Database, clock: FakeClock, org: Organisation, locale: str = "en") -> "Chat":
+        core = Core(db, clock, _i18n(locale), org, platforms("console"))
         core.seed()
         return cls(core, clock)
 

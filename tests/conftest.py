@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, delete, event, text
 from sqlalchemy.engine import make_url
 
 from handlers.clock import FakeClock
-from handlers.orgconfig import OrgConfig
+from handlers.workflows import OrgConfig
 from storage import migrate
 from storage.db import Database
 from storage.models import Base

@@ -1,7 +1,6 @@
 """``audit V-n``: who did what, when, from where, in order; every change has its row."""
 
 import ast
-import importlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import handlers
 from handlers.context import Origin
 from handlers.i18n import LOCALES
 from handlers.refs import PREFIXES
+from handlers.workflows import WORKFLOWS
 from tests.visits_kit import (
     audit_of,
     no_internal_errors,  # noqa: F401  (autouse)
@@ -155,9 +155,14 @@ def test_every_kind_of_reference_that_has_no_trail_is_not_found(chat, prefix):
 
 def recorded_actions() -> set[str]:
     """Every action the code can write to the audit log, read from the code: the literal
-    ``action=`` of each ``audit.record`` call, and ``<subject>.<action>`` for each transition of
-    the state table (the package's ``states.TRANSITIONS``) next to each ``audit.move`` call."""
-    actions: set[str] = set()
+    ``action=`` of each ``audit.record`` call, and ``<kind>.<action>`` for each step of every
+    workflow's machine (``kit.move`` records them)."""
+    actions = {
+        f"{w.cards.machine.kind}.{step.action}"
+        for w in WORKFLOWS
+        if w.cards
+        for step in w.cards.machine.steps
+    }
     for path in Path(handlers.__file__).parent.rglob("*.py"):
         if path.name == "audit.py":  # the mechanism itself
             continue
@@ -178,11 +183,6 @@ def recorded_actions() -> set[str]:
                 ]
                 assert words, f"{path}:{call.lineno}: an action the test cannot read"
                 actions.update(words)
-            elif call.func.attr == "move":
-                subject = call.args[1].value
-                package = ".".join(path.relative_to(Path(handlers.__file__).parents[1]).parts[:-1])
-                table = importlib.import_module(f"{package}.states").TRANSITIONS
-                actions.update(f"{subject}.{tr.action}" for tr in table)
     return actions
 
 

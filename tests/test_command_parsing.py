@@ -29,9 +29,9 @@ VERBS = (
 )
 
 
-VISIT_REQUEST_OPTIONS = (
-    "at, duration, room, task, company, contact, id, id_type, id_last4, certificates, tools, "
-    "responsible, visitor, emergency, fault"
+VISIT_REQUEST_OPTIONS = (  # the form's order, then the identity typed in two parts
+    "at, duration, room, task, id, company, contact, tools, certificates, responsible, visitor, "
+    "emergency, fault, id_type, id_last4"
 )
 
 

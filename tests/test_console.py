@@ -48,6 +48,7 @@ from handlers.core import Core
 from handlers.i18n import I18n
 from handlers.messages import plain_text
 from storage.db import Database
+from tests.chat import platforms
 from tests.slack_server import wait_until
 
 pytestmark = pytest.mark.slow
@@ -592,7 +593,7 @@ def test_at_a_terminal_a_notice_goes_above_the_line_being_typed(tmp_path):
         db = Database(f"sqlite:///{tmp_path / 'maintbot-demo.sqlite3'}")
         try:
             i18n = I18n(ZoneInfo("Asia/Shanghai"))
-            core = Core(db, SystemClock(), i18n, org, frozenset({"console"}))
+            core = Core(db, SystemClock(), i18n, org, platforms("console"))
             core.handle_text(Origin("console", "bob"), "visit approve V-1")
         finally:
             db.dispose()

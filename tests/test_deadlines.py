@@ -13,8 +13,11 @@ from handlers import audit, deadlines
 from handlers.context import SYSTEM, Origin
 from handlers.core import Core
 from handlers.i18n import I18n
+from handlers.kit import Workflow
+from handlers.workflows import WORKFLOWS
 from storage.db import Database
 from storage.models import AuditEntry, Deadline
+from tests.chat import platforms
 from tests.conftest import BACKENDS
 
 RECORD = "test.record"
@@ -39,18 +42,28 @@ class Recorder:
             self.threads[threading.current_thread().name] += 1
 
 
+TIMERS: dict = {}  # the tests' own firers, by kind, while a test needs them
+TESTING = Workflow("testing", commands=(), timers=TIMERS)
+
+
 @pytest.fixture
 def fired():
     """Register a test-only firer kind; unregister it afterwards."""
     recorder = Recorder()
-    deadlines.fires(RECORD)(recorder)
+    TIMERS[RECORD] = recorder
     yield recorder
-    deadlines.FIRERS.pop(RECORD, None)
+    TIMERS.pop(RECORD, None)
+
+
+def core_with_test_timers(db, clock, org) -> Core:
+    """A core whose workflows include the tests' own firers."""
+    i18n = I18n(ZoneInfo("Asia/Shanghai"), "en")
+    return Core(db, clock, i18n, org, platforms("console"), (*WORKFLOWS, TESTING))
 
 
 @pytest.fixture
 def core(db, clock, org) -> Core:
-    return Core(db, clock, I18n(ZoneInfo("Asia/Shanghai"), "en"), org, frozenset({"console"}))
+    return core_with_test_timers(db, clock, org)
 
 
 def schedule(core: Core, due_in: timedelta, *, kind=RECORD, subject_id=1, payload=None) -> int:
@@ -113,11 +126,11 @@ def test_cancel_touches_only_pending_rows_of_that_subject_and_kind(core, clock, 
     assert row(core.db, already).status == "fired"
 
     clock.advance(timedelta(minutes=5))
-    deadlines.fires(BOOM)(fired)
+    TIMERS[BOOM] = fired
     try:
         assert core.sweep_deadlines() == 2
     finally:
-        deadlines.FIRERS.pop(BOOM, None)
+        TIMERS.pop(BOOM, None)
     assert sorted(fired.ids) == sorted([already, other_kind, other_subject])
     assert row(core.db, mine).status == "cancelled" and row(core.db, mine).fired_at is None
 
@@ -198,11 +211,11 @@ def _failing(ctx, row: Deadline) -> None:
 
 @pytest.fixture
 def working_and_failing():
-    deadlines.fires(WORKING)(_working)
-    deadlines.fires(BOOM)(_failing)
+    TIMERS[WORKING] = _working
+    TIMERS[BOOM] = _failing
     yield
-    deadlines.FIRERS.pop(WORKING, None)
-    deadlines.FIRERS.pop(BOOM, None)
+    TIMERS.pop(WORKING, None)
+    TIMERS.pop(BOOM, None)
 
 
 def test_a_failing_firer_fails_only_its_own_row(core, clock, working_and_failing, caplog):
@@ -249,7 +262,7 @@ def test_a_sweep_is_one_transaction_with_its_firers_work(core, clock, working_an
 
     with pytest.raises(Lost), core.db.unit_of_work() as session:
         ctx = core.context(session, SYSTEM, Origin("system", "scheduler"))
-        assert deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, 10)) == 1
+        assert deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, 10), core.firers) == 1
         session.flush()
         raise Lost
 
@@ -284,7 +297,7 @@ def _sweep_until_done(core: Core, start: threading.Barrier, errors: list) -> Non
 @pytest.mark.parametrize("backend_url", SERVER_BACKENDS, indirect=True)
 def test_concurrent_sweepers_fire_each_deadline_exactly_once(db, clock, org, fired):
     fired.pause = 0.002
-    core = Core(db, clock, I18n(ZoneInfo("Asia/Shanghai"), "en"), org, frozenset({"console"}))
+    core = core_with_test_timers(db, clock, org)
     ids = [schedule(core, timedelta(minutes=n % 7), subject_id=n) for n in range(300)]
     clock.advance(timedelta(hours=1))
 

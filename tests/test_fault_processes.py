@@ -21,6 +21,7 @@ from handlers.i18n import I18n
 from storage.db import Database
 from storage.models import AuditEntry, Deadline
 from tests import slack_server
+from tests.chat import platforms
 from tests.conftest import BACKENDS, ORG_FILE
 from tests.fake_slack import FakeSlack
 from tests.slack_server import wait_until
@@ -55,7 +56,7 @@ def test_two_served_processes_fire_each_escalation_once(backend, org_file, tmp_p
         try:
             clock = FakeClock(datetime.now(UTC) - timedelta(minutes=40))
             i18n = I18n(ZoneInfo("Asia/Shanghai"), "en")
-            core = Core(db, clock, i18n, load_org(org_file), frozenset({"slack"}))
+            core = Core(db, clock, i18n, load_org(org_file), platforms("slack"))
             alice = Origin("slack", "UALICE", "CFAULTS")
             for n in range(FAULTS):  # both servers sweep while these are declared
                 core.handle_text(alice, f"fault declare 1 Array {n} offline")

@@ -3,13 +3,15 @@ at every threshold, escalation level by level with repeats, tier changes, ack st
 escalation, and deadlines missed while the bot was down. Time moves with a FakeClock."""
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from handlers.messages import File
+from handlers.platforms import Platform
 from storage.models import Deadline
-from tests.chat import Chat
+from tests.chat import Chat, platforms
 
 
 @pytest.fixture
@@ -25,7 +27,7 @@ def org_faults(org_data):
 
 @pytest.fixture
 def fchat(db, clock, org_faults):
-    from handlers.orgconfig import OrgConfig
+    from handlers.workflows import OrgConfig
 
     return Chat.start(db, clock, OrgConfig.model_validate(org_faults))
 
@@ -97,7 +99,7 @@ def test_declaring_posts_the_card_with_both_clocks(fchat, clock):
 
 
 def test_a_site_with_its_own_contract_gets_its_own_targets(fchat, org_faults):
-    from handlers.orgconfig import OrgConfig
+    from handlers.workflows import OrgConfig
 
     org_faults = {**org_faults, "faults": {"sites": {"bj2": {1: {"respond_minutes": 5}}}}}
     fchat.core.org = OrgConfig.model_validate(org_faults)
@@ -110,7 +112,7 @@ def test_a_site_with_its_own_contract_gets_its_own_targets(fchat, org_faults):
 
 
 def test_a_customers_contract_applies_at_its_sites_unless_a_site_has_its_own(fchat, org_faults):
-    from handlers.orgconfig import OrgConfig
+    from handlers.workflows import OrgConfig
 
     sites = [dict(site, customer="Globex 环球") for site in org_faults["sites"]]
     org_faults = {**org_faults, "sites": sites, "faults": {
@@ -129,7 +131,7 @@ def test_a_customers_contract_applies_at_its_sites_unless_a_site_has_its_own(fch
 def test_a_contract_for_a_customer_no_site_has_is_refused(org_faults):
     from pydantic import ValidationError
 
-    from handlers.orgconfig import OrgConfig
+    from handlers.workflows import OrgConfig
 
     org_faults = {**org_faults, "faults": {"customers": {"Initech": {1: {"respond_minutes": 5}}}}}
     with pytest.raises(ValidationError, match="names no site's customer: initech"):
@@ -177,7 +179,7 @@ def test_an_escalation_in_slack_mentions_the_people_it_pings(fchat, clock):
     from handlers.messages import from_dict
 
     core = fchat.core
-    slack = Chat(Core(core.db, clock, core.i18n, core.org, frozenset({"slack"})), clock)
+    slack = Chat(Core(core.db, clock, core.i18n, core.org, platforms("slack")), clock)
     ref = declare(slack, "1 Core switch down")
     tick(slack, clock, 10)
     [message] = [
@@ -197,12 +199,12 @@ def test_wecom_gets_a_short_notice_at_each_threshold_where_slack_gets_the_card_a
 ):
     from handlers.core import Core
     from handlers.messages import from_dict
-    from handlers.orgconfig import OrgConfig
+    from handlers.workflows import OrgConfig
 
     data = {**org_faults, "channels": {**org_faults["channels"]}}
     data["channels"]["faults"] = {"slack": "CFAULTS", "wecom_chat": "wrfaults"}
     org, core = OrgConfig.model_validate(data), fchat.core
-    both = Chat(Core(core.db, clock, core.i18n, org, frozenset({"slack", "wecom"})), clock)
+    both = Chat(Core(core.db, clock, core.i18n, org, platforms("slack", "wecom")), clock)
     ref = declare(both, "1 Core switch down")
     for minutes in (5, 3, 2):  # 50%, 80% and 100% of the 10-minute response window
         tick(both, clock, minutes)
@@ -267,16 +269,25 @@ def test_deadlines_missed_while_the_bot_was_down_fire_on_the_first_sweep(fchat, 
         assert len(pending) == 1
 
 
+def countdown_round(chat: Chat, **repaints: int) -> int:
+    """One countdown round of ``chat``'s core, its platforms taking ``repaints`` a minute."""
+    served = {n: Platform(n, True, repaints.get(n, 0)) for n in {"console", *repaints}}
+    core = replace(chat.core, platforms=served)
+    [job] = [p for p in core.periodic if p.name == "fault-countdowns"]
+    return core.run_periodic(job)
+
+
 def test_countdowns_are_repainted_each_minute_only_where_cards_are_edited_at_will(fchat, clock):
     ref = declare(fchat, "2 Backup job failing")
     fchat.text("erin", f"fault ack {ref}")
     shown = len(fchat.outbox())
     clock.advance(timedelta(minutes=1))
-    assert fchat.core.refresh_countdowns(("console",)) == 1
+    assert countdown_round(fchat) == 0  # the console takes no periodic repaints
+    assert countdown_round(fchat, console=40) == 1
     [repaint] = fchat.outbox()[shown:]
     assert repaint.replaces_id is not None and repaint.target == "#faults"
     assert "(239 min left)" in fchat.notices("#faults")[-1]
-    assert fchat.core.refresh_countdowns(("slack",)) == 0  # open, but no Slack card: nothing
+    assert countdown_round(fchat, slack=40) == 0  # open, but no Slack card: nothing
     assert len(fchat.outbox()) == shown + 1
 
 
@@ -285,7 +296,7 @@ def test_with_many_open_faults_the_countdown_cards_take_turns(fchat, clock):
     for minute in range(1, 4):
         clock.advance(timedelta(minutes=1))
         shown = len(fchat.outbox())
-        assert fchat.core.refresh_countdowns(("console",), limit=2) == 2
+        assert countdown_round(fchat, console=2) == 2
         painted = list(dict.fromkeys(r.subject for r in fchat.outbox()[shown:]))
         # the least recently painted go first: declared order, then round and round
         expected = [refs[(2 * (minute - 1) + i) % 5] for i in range(2)]
@@ -368,7 +379,7 @@ def test_lists_open_mine_and_breached(fchat, clock):
 
 
 def test_an_empty_level_is_skipped_and_the_admins_are_told(fchat, clock, org_faults):
-    from handlers.orgconfig import OrgConfig
+    from handlers.workflows import OrgConfig
 
     org_faults = {
         **org_faults,
@@ -469,7 +480,7 @@ def test_tiers_are_named_alike_on_cards_and_in_notices(fchat, clock):
 
 
 def test_an_empty_level_is_named_in_the_admins_language(fchat, clock, org_faults):
-    from handlers.orgconfig import OrgConfig
+    from handlers.workflows import OrgConfig
 
     people = [dict(p, locale="zh") if p["handle"] == "bob" else p for p in org_faults["people"]]
     escalation = [{"notify": ["schedule:weekend", "@nobody-here"]}, {"notify": ["supervisor"]}]

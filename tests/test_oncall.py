@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.orgconfig import OrgConfig
+from handlers.workflows import OrgConfig
 from tests.chat import Chat
 
 SCHEDULES = [

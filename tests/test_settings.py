@@ -13,7 +13,7 @@ import pytest
 
 from bot.orgfile import DEMO_ORG, load_org
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
-from handlers.orgconfig import OrgConfig
+from handlers.workflows import OrgConfig
 
 SAMPLE_ORG = Path(__file__).parents[1] / "deploy" / "org.sample.yaml"
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from handlers.forms import FORMS
+from handlers.visits.form import FORM
 from storage.models import Visit
 from tests import slack_requests as sr
 from tests import slack_server
@@ -179,11 +179,11 @@ def test_visit_request_without_options_opens_the_form_as_a_modal(bot):
     view = bot.modal("trig-form-1")
     assert view["type"] == "modal" and view["callback_id"] == "form"
     assert json.loads(view["private_metadata"])["command"] == "visit request"
-    fields = FORMS["visit request"].fields
+    fields = FORM.fields
     assert [b["block_id"] for b in view["blocks"]] == [f.key for f in fields]
     assert all(b["type"] == "input" for b in view["blocks"])
     required = {b["block_id"] for b in view["blocks"] if not b["optional"]}
-    assert required == {f.key for f in fields if f.required}
+    assert required == {f.key for f in fields if not f.optional}
     assert view["title"]["text"] and len(view["title"]["text"]) <= 24
 
 

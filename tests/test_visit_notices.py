@@ -5,6 +5,7 @@ import pytest
 
 from handlers.context import Origin
 from handlers.messages import from_dict
+from tests.chat import platforms
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     PATHS,
@@ -290,7 +291,7 @@ def test_notices_follow_people_to_the_platform_they_last_wrote_from(chat):
     from handlers.core import Core
 
     both = Core(
-        chat.core.db, chat.clock, chat.core.i18n, chat.core.org, frozenset({"slack", "wecom"})
+        chat.core.db, chat.clock, chat.core.i18n, chat.core.org, platforms("slack", "wecom")
     )
     ref = request(chat, "alice")  # Alice is in Slack (UALICE) and in WeCom (alice.w)
     both.handle_text(Origin("wecom", "alice.w"), "whoami")

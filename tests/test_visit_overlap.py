@@ -12,6 +12,7 @@ from handlers.core import Core
 from handlers.messages import Card, plain_text
 from storage.db import Database
 from storage.models import Visit
+from tests.chat import platforms
 from tests.visits_kit import (
     REQUEST,
     no_internal_errors,  # noqa: F401  (autouse)
@@ -141,14 +142,14 @@ def test_capacity_holds_against_simultaneous_requests(db, clock, org):
     """Six people file the same request for a one-visit room at the same moment: one gets it."""
     [site] = [s for s in org.sites if s.code == "SH1"]
     site.rooms[0].capacity = 1
-    Core(db, clock, _i18n(), org, frozenset({"console"})).seed()
+    Core(db, clock, _i18n(), org, platforms("console")).seed()
     people = ["alice", "erin", "bob", "amy", "carol", "zhang"]
     start = threading.Barrier(len(people))
     answers: dict[str, str] = {}
     databases = [Database(db.url) for _ in people]
 
     def file(who: str, database: Database) -> None:
-        core = Core(database, clock, _i18n(), org, frozenset({"console"}))
+        core = Core(database, clock, _i18n(), org, platforms("console"))
         start.wait()
         messages = core.handle_text(Origin("console", who), REQUEST + " company=A contact=1")
         answers[who] = messages[0].tone

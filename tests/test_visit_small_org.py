@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from handlers.orgconfig import OrgConfig
+from handlers.workflows import OrgConfig
 from tests.chat import Chat
 from tests.visits_kit import (
     audit_of,

@@ -13,6 +13,7 @@ from bot.workers import CoreProcesses
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Text
+from tests.chat import platforms
 from tests.conftest import ORG_FILE
 
 
@@ -30,7 +31,7 @@ def workers(tmp_path):
     settings = Settings(database_url=url, config=ORG_FILE, locale="en")
     runtime.build(settings, senders={}).db.dispose()  # migrated and seeded, as by serve
     woken = threading.Event()
-    pool = CoreProcesses(settings, frozenset({"console"}), 2, woken.set)
+    pool = CoreProcesses(settings, platforms("console"), 2, woken.set)
     pool.woken = woken  # type: ignore[attr-defined]
     yield pool
     pool.close()

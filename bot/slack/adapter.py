@@ -33,7 +33,6 @@ from bot.slack.markup import slack_text
 from bot.workers import Cores
 from handlers.context import Origin
 from handlers.core import Core
-from handlers.forms import FORMS
 from handlers.messages import File, Message, refusal
 
 log = logging.getLogger(__name__)
@@ -265,7 +264,7 @@ class SlackAdapter:
         origin = Origin("slack", body.get("user", {}).get("id"))
         metadata = _json(view.get("private_metadata"))
         command = metadata.get("command")
-        form = FORMS.get(command) if isinstance(command, str) else None
+        form = self.core.registry.form(command) if isinstance(command, str) else None
         if form is None:
             ack(response_action="clear")
             return

@@ -113,7 +113,7 @@ def _input(field, i18n: I18n, locale: str) -> dict[str, Any]:
     return {
         "type": "input",
         "block_id": field.key,
-        "optional": not field.required,
+        "optional": field.optional,
         "label": {"type": "plain_text", "text": cut(i18n.t(locale, field.label_key), 2000)},
         "element": element,
     }

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.delivery import DeliveryError, Outgoing
 from bot.slack.blocks import blocks, escape, fallback
 from handlers.messages import File
+from handlers.platforms import Platform
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailabl
 
 
 class SlackSender:
+    # chat.update rewrites a card at will, about 50 times a minute (Tier 3): a countdown round
+    # repaints at most 40 cards a minute, leaving room for the cards that change
+    platform = Platform("slack", edits_at_will=True, repaints_per_minute=40)
+
     def __init__(self, client: WebClient, timeout: float = 10.0) -> None:
         self.client = client
         self.timeout = timeout

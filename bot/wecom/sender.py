@@ -24,6 +24,7 @@ from bot.wecom.codes import ResponseCodes
 from bot.wecom.pace import MemberPace
 from handlers.i18n import I18n
 from handlers.messages import Card, File
+from handlers.platforms import Platform
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ CODE_REFUSED = {42022, 40058}  # the update cannot be made: say it in a new mess
 
 
 class WeComSender:
+    # a card is rewritten only with a click's (or the send's) response code, once each
+    platform = Platform("wecom", edits_at_will=False)
+
     def __init__(
         self,
         client: WeComClient,

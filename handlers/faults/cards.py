@@ -6,9 +6,11 @@ Once acknowledged or resolved, a clock shows the time achieved against its targe
 
 from datetime import datetime
 
+from handlers import kit
+from handlers.context import Actor, Context
 from handlers.faults import states as s
 from handlers.i18n import I18n
-from handlers.messages import Action, Card, Field, Tone
+from handlers.messages import Card, Field, Tone
 from handlers.refs import ref
 from storage.models import Fault
 
@@ -36,30 +38,14 @@ def clock(i18n: I18n, locale: str, due: datetime | None, done: datetime | None, 
     return t("fault.clock_overdue", late=late) if late else t("fault.clock_due", at=at)
 
 
-def actions(i18n: I18n, locale: str, fault: Fault) -> list[Action]:
-    r = ref("fault", fault.id)
-
-    def act(action_id, command, style="default", prompt=None):
-        hint = i18n.t(locale, prompt) if prompt else None
-        label = i18n.t(locale, f"action.fault_{action_id}")
-        return Action(f"fault.{action_id}", label, command, style, r, hint)
-
-    resolve = act("resolve", f"fault resolve {r} summary=", "primary", "prompt.fault_summary")
-    refresh = act("refresh", f"fault refresh {r}")  # WeCom: a card is rewritten only on a click
-    by_state = {
-        s.DECLARED: [act("ack", f"fault ack {r}", "primary"), resolve, refresh],
-        s.ACKNOWLEDGED: [
-            resolve,
-            act("update", f"fault update {r} note=", prompt="prompt.note"),
-            refresh,
-        ],
-        s.RESOLVED: [
-            act("close", f"fault close {r} cause=", "primary", "prompt.fault_cause"),
-            act("reopen", f"fault reopen {r} reason=", "danger", "prompt.reason"),
-        ],
-        s.CLOSED: [act("reopen", f"fault reopen {r} reason=", "danger", "prompt.reason")],
-    }
-    return by_state[fault.state]
+BUTTONS = {
+    "ack": kit.Button("fault ack {ref}", "primary"),
+    "resolve": kit.Button("fault resolve {ref} summary=", "primary", "prompt.fault_summary"),
+    "close": kit.Button("fault close {ref} cause=", "primary", "prompt.fault_cause"),
+    "reopen": kit.Button("fault reopen {ref} reason=", "danger", "prompt.reason"),
+    "update": kit.Button("fault update {ref} note=", prompt="prompt.note"),
+    "refresh": kit.Button("fault refresh {ref}"),
+}
 
 
 def tier_label(i18n: I18n, locale: str, fault: Fault) -> str:
@@ -78,7 +64,10 @@ def tier_label(i18n: I18n, locale: str, fault: Fault) -> str:
     return i18n.t(locale, "fault.tier_answered", tier=fault.tier, answers=answers)
 
 
-def fault_card(i18n: I18n, locale: str, fault: Fault, now: datetime, *, with_actions=True) -> Card:
+def fault_card(ctx: Context, locale: str, fault: Fault, viewer: Actor | None) -> Card:
+    """The fault's card as it is now (anyone may take any of its steps: every reader gets the
+    same buttons)."""
+    i18n, now = ctx.i18n, ctx.now()
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
     start = fault.declared_at
     respond = clock(i18n, locale, fault.respond_due_at, fault.acknowledged_at, start, now)
@@ -111,8 +100,13 @@ def fault_card(i18n: I18n, locale: str, fault: Fault, now: datetime, *, with_act
         fields=fields,
         body=body,
         tone=tone,
-        actions=actions(i18n, locale, fault) if with_actions else [],
+        actions=kit.buttons(
+            ctx, s.MACHINE, fault, viewer, BUTTONS, locale, steps=(s.UPDATE, s.REFRESH)
+        ),
         subject=ref("fault", fault.id),
         state=fault.state,
         state_label=t(f"state.fault_{fault.state}"),
     )
+
+
+CARDS = kit.Cards(s.MACHINE, "faults", fault_card)

@@ -10,22 +10,19 @@ in it is skipped at once, and the admins are told.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from handlers import audit, deadlines, notify, oncall, roles
+from handlers import audit, deadlines, kit, notify, oncall, roles
 from handlers.context import Context
 from handlers.faults import states as s
-from handlers.faults.cards import clock, fault_card
+from handlers.faults.cards import CARDS, clock
 from handlers.messages import Text
 from handlers.refs import parse_ref, ref
-from storage.models import Deadline, Fault, OutboxMessage, Person, RoleGrant
+from storage.models import Deadline, Fault, Person, RoleGrant
 
 RESPOND, RESOLVE, ESCALATE = "fault.respond", "fault.resolve", "fault.escalate"
 KINDS = (RESPOND, RESOLVE, ESCALATE)
 RESPOND_MARKS, RESOLVE_MARKS = (50, 80, 100), (50, 80, 100)
-# where a card is rewritten in place whenever needed (the console shows it again)
-EDITABLE = ("slack", "console")
-REPAINTS_PER_ROUND = 40  # countdown repaints a minute, under Slack's chat.update limit (Tier 3)
 
 
 def _at(start: datetime, due: datetime, mark: int) -> datetime:
@@ -64,21 +61,16 @@ def stop(ctx: Context, fault: Fault, *kinds: str) -> None:
 
 def show(ctx: Context, fault: Fault, *, only: tuple[str, ...] = ()) -> None:
     """Repaint the fault's card wherever it is shown (posted to the faults channel at first)."""
-    subject = ref("fault", fault.id)
-    notify.subject_card(
-        ctx,
-        "faults",
-        lambda loc, _viewer: fault_card(ctx.i18n, loc, fault, ctx.now()),
-        subject,
-        only=only,
-    )
+    kit.show(ctx, CARDS, fault, only=only)
 
 
 def threshold(ctx: Context, fault: Fault, kind: str) -> None:
     """A clock passed a mark: the card is repainted where a card can be edited at will, and
     elsewhere (WeCom rewrites a card only once per click) the channel gets a short notice."""
-    show(ctx, fault, only=EDITABLE)
-    others = tuple(p for p in ctx.platforms if p not in EDITABLE)
+    editable = tuple(name for name, p in ctx.platforms.items() if p.edits_at_will)
+    others = tuple(name for name in ctx.platforms if name not in editable)
+    if editable:
+        show(ctx, fault, only=editable)
     if not others:
         return
     subject = ref("fault", fault.id)
@@ -94,28 +86,22 @@ def threshold(ctx: Context, fault: Fault, kind: str) -> None:
     notify.channel(ctx, "faults", build, subject, only=others)
 
 
-def repaint_countdowns(
-    ctx: Context, platforms: tuple[str, ...], limit: int = REPAINTS_PER_ROUND
-) -> int:
-    """Repaint the cards shown on ``platforms`` of open faults (a round each minute): the least
-    recently painted first, at most ``limit`` — Slack allows chat.update about 50 times a
-    minute, so with more open faults than that the cards take turns."""
-    painted = (
-        select(OutboxMessage.subject, func.max(OutboxMessage.id).label("last"))
-        .where(
-            OutboxMessage.platform.in_(platforms),
-            OutboxMessage.kind == "card",
-            OutboxMessage.subject.like("F-%"),
-        )
-        .group_by(OutboxMessage.subject)
-        .subquery()
-    )
-    shown = ctx.session.scalars(select(painted.c.subject).order_by(painted.c.last)).all()
+def countdown_round(ctx: Context) -> int:
+    """Repaint the countdown on open faults' cards (a round each minute) on the platforms that
+    take periodic repaints: the least recently painted first, as many as the strictest of them
+    takes a minute (Slack allows chat.update about 50 times a minute: with more open faults the
+    cards take turns)."""
+    platforms = [p for p in ctx.platforms.values() if p.repaints_per_minute]
+    if not platforms:
+        return 0
+    names = tuple(p.name for p in platforms)
+    limit = min(p.repaints_per_minute for p in platforms)
+    shown = notify.least_recently_painted(ctx, "F-", names)
     running = set(ctx.session.scalars(select(Fault.id).where(Fault.state.in_(s.OPEN))))
     turn = [i for i in (parse_ref(x, expected="fault")[1] for x in shown) if i in running][:limit]
     faults = {f.id: f for f in ctx.session.scalars(select(Fault).where(Fault.id.in_(turn)))}
     for fault_id in turn:
-        show(ctx, faults[fault_id], only=platforms)
+        show(ctx, faults[fault_id], only=names)
     return len(turn)
 
 
@@ -123,7 +109,6 @@ def _load(ctx: Context, row: Deadline) -> Fault | None:
     return ctx.session.get(Fault, row.subject_id)
 
 
-@deadlines.fires(RESPOND)
 def fire_respond(ctx: Context, row: Deadline) -> None:
     fault = _load(ctx, row)
     if fault is None or fault.state != s.DECLARED:
@@ -133,7 +118,6 @@ def fire_respond(ctx: Context, row: Deadline) -> None:
         escalate(ctx, fault, level=0, round_=0)
 
 
-@deadlines.fires(RESOLVE)
 def fire_resolve(ctx: Context, row: Deadline) -> None:
     fault = _load(ctx, row)
     if fault is None or fault.state not in s.OPEN:
@@ -151,7 +135,6 @@ def fire_resolve(ctx: Context, row: Deadline) -> None:
         notify.role(ctx, "supervisor", build, subject)  # supervisors and managers
 
 
-@deadlines.fires(ESCALATE)
 def fire_escalate(ctx: Context, row: Deadline) -> None:
     fault = _load(ctx, row)
     if fault is not None and fault.state == s.DECLARED:
@@ -250,3 +233,7 @@ def escalate(ctx: Context, fault: Fault, *, level: int, round_: int) -> None:
         due_at=ctx.now() + timedelta(minutes=after),
         payload={"level": nxt[0], "round": nxt[1]},
     )
+
+
+TIMERS = {RESPOND: fire_respond, RESOLVE: fire_resolve, ESCALATE: fire_escalate}
+COUNTDOWNS = kit.Periodic("fault-countdowns", timedelta(minutes=1), countdown_round)

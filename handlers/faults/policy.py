@@ -9,8 +9,7 @@ import re
 from datetime import datetime, timedelta
 
 from handlers.errors import UserError
-from handlers.orgconfig import OrgConfig
-from handlers.values import parse_bool
+from handlers.orgconfig import Organisation
 
 _WORDS = {
     1: ("1", "p1", "t1", "tier1", "sev1", "一级", "一", "1级", "i"),
@@ -33,21 +32,21 @@ def is_tier(word: str) -> bool:
     return bool(_TIER_LIKE.match(word.strip())) or word.strip().casefold() in TIER_WORDS
 
 
-def infer_tier(business_down: str, data_lost: str) -> int:
+def infer_tier(down: bool, lost: bool) -> int:
     """The contract's definitions: both → 1; business down only → 2; neither → 3. Data lost
     with the business still running is not in the contract: tier 2, as it needs more than an
     alarm's handling yet is not the contract's tier 1 (both). The card shows the answers with
     the tier (cards.tier_label), so its label never says "business down" for it."""
-    down, lost = parse_bool(business_down), parse_bool(data_lost)
     if down and lost:
         return 1
     return 2 if down or lost else 3
 
 
-def deadlines(org: OrgConfig, tier: int, declared_at: datetime, site: str | None = None):
+def deadlines(org: Organisation, tier: int, declared_at: datetime, site: str | None = None):
     """(respond by, resolve by or None) for a fault of ``tier`` at ``site`` declared at
     ``declared_at``: the site's own targets, else its customer's, else the general ones."""
-    target = org.fault_target(tier, site)
+    spec = org.site(site)
+    target = org.faults.target(tier, site, spec.customer if spec else None)
     resolve = target.resolve_minutes
     return (
         declared_at + timedelta(minutes=target.respond_minutes),

@@ -1,8 +1,9 @@
-"""The fault state machine, as data: declared → acknowledged → resolved → closed, and reopen."""
+"""The fault state machine, as data: declared → acknowledged → resolved → closed, and reopen.
+Anyone may take any step (a fault is everyone's business); a progress note and a repaint of the
+card are actions that change no state."""
 
-from dataclasses import dataclass
-
-from handlers.errors import UserError
+from handlers.kit import Machine, Step
+from storage.models import Fault
 
 DECLARED = "declared"
 ACKNOWLEDGED = "acknowledged"
@@ -10,26 +11,21 @@ RESOLVED = "resolved"
 CLOSED = "closed"
 
 OPEN = (DECLARED, ACKNOWLEDGED)
-ALL = (DECLARED, ACKNOWLEDGED, RESOLVED, CLOSED)
 
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: tuple[str, ...]
-    target: str
-
-
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("ack", (DECLARED,), ACKNOWLEDGED),
-    Transition("resolve", (DECLARED, ACKNOWLEDGED), RESOLVED),
-    Transition("close", (RESOLVED,), CLOSED),
-    Transition("reopen", (RESOLVED, CLOSED), ACKNOWLEDGED),
+MACHINE = Machine(
+    kind="fault",
+    model=Fault,
+    created="declare",
+    steps=(
+        Step("ack", (DECLARED,), ACKNOWLEDGED),
+        Step("resolve", (DECLARED, ACKNOWLEDGED), RESOLVED),
+        Step("close", (RESOLVED,), CLOSED),
+        Step("reopen", (RESOLVED, CLOSED), ACKNOWLEDGED),
+    ),
+    state_label="state.fault_{state}",
+    action_label="action.fault_{action}",
+    not_now="error.fault_bad_state",
 )
-
-
-def transition(action: str, state: str) -> Transition:
-    for t in TRANSITIONS:
-        if t.action == action and state in t.sources:
-            return t
-    raise UserError("error.fault_bad_state", action=action, state=state)
+# buttons of actions that change no state (the command takes a note in any state but closed)
+UPDATE = Step("update", (ACKNOWLEDGED,), None)
+REFRESH = Step("refresh", OPEN, None)  # WeCom: a card is rewritten only on a click

@@ -1,3 +1,13 @@
 """Machine-room visit requests (document 000, steps 1, 2 and 7)."""
 
-from handlers.visits import commands, lists, onsite, reminders  # noqa: F401  (registers)
+from handlers.kit import Workflow
+from handlers.visits import cards, commands, lists, onsite, reminders, rules
+
+WORKFLOW = Workflow(
+    name="visits",
+    commands=(commands.commands, lists.commands, onsite.commands),
+    cards=cards.CARDS,
+    timers=reminders.TIMERS,
+    home=("visit list pending", "visit list mine"),
+    settings=rules.VisitRules,
+)

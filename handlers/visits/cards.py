@@ -3,12 +3,9 @@ shown to one person only the buttons the rules let them use."""
 
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
-
-from handlers.context import Actor
-from handlers.i18n import I18n
-from handlers.messages import Action, Card, Field, Style, Tone
+from handlers import audit, kit
+from handlers.context import Actor, Context
+from handlers.messages import Card, Field, Tone
 from handlers.refs import ref
 from handlers.visits import guard, overlap
 from handlers.visits import states as s
@@ -24,57 +21,28 @@ TONES: dict[str, Tone] = {
 }
 NOTED = ("review", "approve", "changes", "reject", "cancel")  # decisions whose comment is shown
 
-
-# the button of each step: its id, typed twin, style and the answer it asks for
-BUTTONS: dict[str, tuple[str, str, Style, str | None]] = {
-    "review": ("approve", "visit review {ref}", "primary", None),
-    "approve": ("approve", "visit approve {ref}", "primary", None),
-    "changes": ("changes", "visit changes {ref} note=", "default", "prompt.changes"),
-    "reject": ("reject", "visit reject {ref} reason=", "danger", "prompt.reason"),
-    "checkin": ("checkin", "visit checkin {ref}", "primary", "prompt.checkin"),
-    "checkout": ("checkout", "visit checkout {ref}", "primary", "prompt.checkout"),
-    "cancel": ("cancel", "visit cancel {ref} reason=", "danger", "prompt.reason"),
-    "card": ("card", "visit card {ref}", "primary", None),
+BUTTONS = {
+    "review": kit.Button("visit review {ref}", "primary", name="approve"),
+    "approve": kit.Button("visit approve {ref}", "primary"),
+    "changes": kit.Button("visit changes {ref} note=", prompt="prompt.changes"),
+    "reject": kit.Button("visit reject {ref} reason=", "danger", "prompt.reason"),
+    "checkin": kit.Button("visit checkin {ref}", "primary", "prompt.checkin"),
+    "checkout": kit.Button("visit checkout {ref}", "primary", "prompt.checkout"),
+    "cancel": kit.Button("visit cancel {ref} reason=", "danger", "prompt.reason"),
+    "card": kit.Button("visit card {ref}", "primary"),
 }
 
 
-def actions(
-    i18n: I18n, locale: str, visit: Visit, viewer: Actor | None, staff: guard.Staff
-) -> list[Action]:
-    """The buttons of the steps the visit's state allows, in the table's order; for a card
-    shown to one person (``viewer``) only those the rules let them take. Each one's command is
-    its typed twin."""
-    r = ref("visit", visit.id)
-    steps = [t for t in s.TRANSITIONS if visit.state in t.sources and t.action in BUTTONS]
-    if visit.state == s.CHECKED_OUT and visit.card_returned_at is None:
-        steps.append(s.RETURN_CARD)
-    parties = guard.Parties.of(visit)
-    buttons = []
-    for t in steps:
-        if viewer is not None and guard.refusal(t, viewer, parties, staff) is not None:
-            continue
-        action_id, command, style, prompt = BUTTONS[t.action]
-        label = i18n.t(locale, f"action.{action_id}")
-        hint = i18n.t(locale, prompt) if prompt else None
-        buttons.append(Action(f"visit.{action_id}", label, command.format(ref=r), style, r, hint))
-    return buttons
-
-
-def decision_notes(session: Session, visit: Visit) -> list[dict]:
+def decision_notes(entries: list[AuditEntry]) -> list[dict]:
     """The comments of the decisions since the request or its last edit, with who made them:
     a resubmission starts a new round (earlier notes stay in the audit trail)."""
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.subject_type == "visit", AuditEntry.subject_id == visit.id)
-        .order_by(AuditEntry.id)
-    ).all()
     notes: list[dict] = []
     for e in entries:
         action = e.action.removeprefix("visit.")
         if action in ("request", "edit"):
             notes = []
         elif action in NOTED and e.comment:
-            notes.append({"action": action, "by": guard.name_in(e), "text": e.comment})
+            notes.append({"action": action, "by": audit.name_of(e), "text": e.comment})
     return notes
 
 
@@ -90,9 +58,9 @@ def _tools(t, visit: Visit) -> Field:
     return Field(t("field.tools_in"), ", ".join(visit.tools_in) or "—")
 
 
-def _overlapping(visit: Visit) -> list[Visit]:
+def _overlapping(ctx: Context, visit: Visit) -> list[Visit]:
     return overlap.overlapping(
-        object_session(visit),
+        ctx.session,
         visit.room_id,
         visit.start_at,
         visit.duration_minutes,
@@ -100,26 +68,17 @@ def _overlapping(visit: Visit) -> list[Visit]:
     )
 
 
-def _early_reason(visit: Visit) -> str | None:
+def _early_reason(entries: list[AuditEntry]) -> str | None:
     """The reason an admin gave for checking the visitor in early (kept in the audit log)."""
-    if visit.checked_in_at is None:
-        return None
-    details = object_session(visit).scalar(
-        select(AuditEntry.details)
-        .where(
-            AuditEntry.subject_type == "visit",
-            AuditEntry.subject_id == visit.id,
-            AuditEntry.action == "visit.checkin",
-        )
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    )
-    return (details or {}).get("early")
+    checkins = [e for e in entries if e.action == "visit.checkin"]
+    return checkins and (checkins[-1].details or {}).get("early")
 
 
-def visit_card(i18n: I18n, locale: str, visit: Visit, *, viewer: Actor | None = None) -> Card:
+def visit_card(ctx: Context, locale: str, visit: Visit, viewer: Actor | None) -> Card:
     """The visit's card; ``viewer``: the one person it is shown to (None: a channel)."""
+    i18n = ctx.i18n
     t = lambda key, **kw: i18n.t(locale, key, **kw)  # noqa: E731
+    entries = audit.entries(ctx.session, "visit", visit.id)
     end = visit.start_at + timedelta(minutes=visit.duration_minutes)
     when = f"{i18n.fmt(visit.start_at)} – {i18n.local(end).strftime('%H:%M')}"
     fields = [
@@ -135,28 +94,40 @@ def visit_card(i18n: I18n, locale: str, visit: Visit, *, viewer: Actor | None = 
         fields.append(Field(t("field.certificates"), visit.certificates))
     if visit.access_card:
         fields.append(Field(t("field.access_card"), visit.access_card))
-    if early := _early_reason(visit):
+    if early := _early_reason(entries):
         fields.append(Field(t("field.early_checkin"), early))
-    if visit.state in s.OPEN and (others := _overlapping(visit)):
+    if visit.state in s.OPEN and (others := _overlapping(ctx, visit)):
         fields.append(Field(t("field.overlap"), t("visit.overlap", **overlap.named(others))))
-    session = object_session(visit)
-    staff = guard.staff(session, i18n.default_locale)
+    everyone = kit.staff(ctx)
     body = i18n.render(
         locale,
         "visit_card",
         visit=visit,
         end=end,
-        notes=decision_notes(session, visit),
-        shortfall=guard.shortfall(guard.Parties.of(visit), visit.state, staff),
+        notes=decision_notes(entries),
+        shortfall=guard.shortfall(visit, everyone),
     )
+    returned = visit.state == s.CHECKED_OUT and visit.card_returned_at is None
     state_label = t(f"state.{visit.state}")
     return Card(
         title=t("visit.card_title", ref=ref("visit", visit.id), task=visit.task[:80]),
         fields=fields,
         body=body,
         tone=TONES.get(visit.state, "info"),
-        actions=actions(i18n, locale, visit, viewer, staff),
+        actions=kit.buttons(
+            ctx,
+            s.MACHINE,
+            visit,
+            viewer,
+            BUTTONS,
+            locale,
+            steps=[s.RETURN_CARD] * returned,
+            everyone=everyone,
+        ),
         subject=ref("visit", visit.id),
         state=visit.state,
         state_label=state_label,
     )
+
+
+CARDS = kit.Cards(s.MACHINE, "visits", visit_card)

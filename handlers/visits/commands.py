@@ -1,28 +1,23 @@
 """Visit commands: request, decide (review / approve / reject / changes), edit, cancel, show."""
 
-from sqlalchemy.orm import Session
-
-from handlers import audit, forms, notify, people
+from handlers import audit, kit
 from handlers.context import Context
-from handlers.errors import NotFound, UserError
+from handlers.errors import UserError
 from handlers.messages import Text
-from handlers.refs import parse_ref, ref
-from handlers.registry import Invocation, area, command
+from handlers.refs import ref
+from handlers.registry import Area, Commands, Invocation
 from handlers.visits import form, guard, overlap, reminders
 from handlers.visits import states as s
-from handlers.visits.cards import tone, visit_card
+from handlers.visits.cards import CARDS, tone, visit_card
 from storage.models import Person, Visit
 
-area("visit", "visits", "v", "访问", "访问申请", "来访", "进机房")
+commands = Commands(Area("visit", ("visits", "v", "访问", "访问申请", "来访", "进机房")))
+ROLES_TOLD = ("admin", "supervisor")  # roles an event's ``to`` may name besides the people
 
 
-def load(session: Session, word: str, *, lock: bool = False) -> Visit:
-    _, ident = parse_ref(word, expected="visit")
-    # lock the visit row only: PostgreSQL refuses FOR UPDATE on the outer-joined people and room
-    visit = session.get(Visit, ident, with_for_update={"of": Visit} if lock else None)
-    if visit is None:
-        raise NotFound("error.not_found", ref=ref("visit", ident))
-    return visit
+def load(ctx: Context, inv: Invocation, *, lock: bool = True) -> Visit:
+    """The visit the command's first word names (locked for a change unless ``lock`` is off)."""
+    return kit.load(ctx, s.MACHINE, inv.arg(0, "ref"), lock=lock)
 
 
 def announce(ctx: Context, visit: Visit, event: str, *, to: tuple[str, ...] = ()) -> None:
@@ -31,41 +26,25 @@ def announce(ctx: Context, visit: Visit, event: str, *, to: tuple[str, ...] = ()
     wherever it is shown), and as a new message to those roles and to whoever the visit now
     waits for. Nobody hears of their own action, and nobody gets both a notice and a card.
     """
-    subject = ref("visit", visit.id)
 
-    def card(locale, viewer):
-        actor = viewer and people.actor_of(viewer, ctx.i18n.default_locale)
-        return visit_card(ctx.i18n, locale, visit, viewer=actor)
-
-    def notice(locale, own):
+    def notice(locale: str, viewer: Person | None) -> Text:
+        own = viewer is not None and viewer.id == visit.requester_id
+        subject = ref("visit", visit.id)
         text = ctx.i18n.render(
             locale, f"visit_{event}", visit=visit, ref=subject, actor=ctx.actor, own=own
         )
         return Text(text, tone=tone(visit))
 
-    skip = {ctx.actor.id}
-    for target in ("requester", "responsible"):
-        person = visit.requester if target == "requester" else visit.responsible
-        if target in to and person.id not in skip:
-            own = target == "requester"
-            notify.person(ctx, person, lambda loc, _viewer, own=own: notice(loc, own), subject)
-            skip.add(person.id)
-    staff = guard.staff(ctx.session, ctx.i18n.default_locale)
-    roles = [r for r in to if r not in ("requester", "responsible")]
-    told = [p for p in staff if any(p.has(r) for r in roles)]
-    told += guard.waiting_on(guard.Parties.of(visit), visit.state, staff)
-    ids = [p.id for p in told if p.id not in skip]
-    cards_to = [ctx.session.get(Person, i) for i in dict.fromkeys(ids)]
-    notify.subject_card(ctx, "visits", card, subject, to=cards_to)
-
-
-def change_state(
-    ctx: Context, visit: Visit, action: str, *, comment: str | None = None, details=None
-) -> s.Transition:
-    """Apply one step once the state and the rules allow it, and record it in the audit log."""
-    t = guard.check(ctx, visit, action)
-    audit.move(ctx, "visit", visit, action, t.target, comment=comment, details=details)
-    return t
+    told = [p for key, p in (("requester", visit.requester), ("responsible", visit.responsible))
+            if key in to]  # fmt: skip
+    kit.tell(ctx, s.MACHINE, visit, told, notice)
+    everyone = kit.staff(ctx)
+    roles = [r for r in to if r in ROLES_TOLD]
+    deciders = [p for p in everyone.people if any(p.has(r) for r in roles)]
+    deciders += guard.waiting_on(visit, everyone)
+    skip = {ctx.actor.id} | {p.id for p in told}
+    ids = dict.fromkeys(p.id for p in deciders if p.id not in skip)
+    kit.show(ctx, CARDS, visit, to=[ctx.session.get(Person, i) for i in ids])
 
 
 def _filed(ctx: Context, visit: Visit, key: str, overlapping: list[Visit]) -> None:
@@ -75,17 +54,21 @@ def _filed(ctx: Context, visit: Visit, key: str, overlapping: list[Visit]) -> No
     if overlapping:
         room = f"{visit.room.site.code}/{visit.room.code}"
         ctx.reply(Text(ctx.t("visit.overlap_notice", room=room, **overlap.named(overlapping))))
-    staff = guard.staff(ctx.session, ctx.i18n.default_locale)
-    for problem in guard.shortfall(guard.Parties.of(visit), visit.state, staff):
+    for problem in guard.shortfall(visit, kit.staff(ctx)):
         ctx.reply(Text(ctx.t(problem), tone="warning"))
-    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit, viewer=ctx.actor))
+    ctx.reply(visit_card(ctx, ctx.locale, visit, ctx.actor))
 
 
-@command("visit", "request", aliases=("new", "file", "申请", "提交", "预约"), options=form.OPTIONS)
+@commands(
+    "visit",
+    "request",
+    aliases=("new", "file", "申请", "提交", "预约"),
+    form=form.FORM,
+    options=form.IDENTITY_PARTS,
+)
 def request(ctx: Context, inv: Invocation) -> None:
     requester = ctx.session.get(Person, ctx.actor.id)
-    values = forms.with_positionals(forms.FORMS["visit request"], inv.args, inv.options)
-    fields = form.validate(ctx, values, requester)
+    fields = form.FORM.validate(ctx, form.FORM.with_positionals(inv.args, inv.options))
     fields.setdefault("responsible_id", requester.id)
     fields.setdefault("visitor_name", requester.name)
     fields.setdefault("certificates", None)
@@ -117,21 +100,21 @@ def _audit_fields(fields: dict) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
 
 
-@command("visit", "approve", aliases=("ok", "pass", "批准", "通过", "同意"))
+@commands("visit", "approve", aliases=("ok", "pass", "批准", "通过", "同意"))
 def approve(ctx: Context, inv: Invocation) -> None:
     """Review when requested (admin), approve when reviewed (supervisor)."""
-    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    visit = load(ctx, inv)
     action = "review" if visit.state == s.REQUESTED else "approve"
     _decide(ctx, visit, action, inv.rest(1) or None)
 
 
-@command("visit", "review", aliases=("审核",))
+@commands("visit", "review", aliases=("审核",))
 def review(ctx: Context, inv: Invocation) -> None:
-    _decide(ctx, load(ctx.session, inv.arg(0, "ref"), lock=True), "review", inv.rest(1) or None)
+    _decide(ctx, load(ctx, inv), "review", inv.rest(1) or None)
 
 
 def _decide(ctx: Context, visit: Visit, action: str, comment: str | None) -> None:
-    change_state(ctx, visit, action, comment=comment)
+    kit.move(ctx, s.MACHINE, visit, action, comment=comment)
     if action == "review":
         visit.reviewed_by_id = ctx.actor.id
         announce(ctx, visit, "reviewed", to=("requester",))
@@ -149,38 +132,43 @@ def _reason(inv: Invocation, key: str) -> str:
     return text[:1000]
 
 
-@command("visit", "reject", aliases=("deny", "驳回", "拒绝"), options={"reason": ("原因", "理由")})
+@commands("visit", "reject", aliases=("deny", "驳回", "拒绝"), options={"reason": ("原因", "理由")})
 def reject(ctx: Context, inv: Invocation) -> None:
-    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    visit = load(ctx, inv)
     reason = _reason(inv, "reason")
-    change_state(ctx, visit, "reject", comment=reason)
+    kit.move(ctx, s.MACHINE, visit, "reject", comment=reason)
     visit.decision_note = reason
     announce(ctx, visit, "rejected", to=("requester",))
     ctx.reply(Text(ctx.t("visit.rejected", ref=ref("visit", visit.id)), tone="success"))
 
 
-@command(
+@commands(
     "visit",
     "changes",
     aliases=("return", "revise", "退回", "修改意见", "要求修改"),
     options={"note": ("reason", "说明", "意见")},
 )
 def request_changes(ctx: Context, inv: Invocation) -> None:
-    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    visit = load(ctx, inv)
     note = _reason(inv, "note")
-    change_state(ctx, visit, "changes", comment=note)
+    kit.move(ctx, s.MACHINE, visit, "changes", comment=note)
     visit.decision_note = note
     visit.reviewed_by_id = None
     announce(ctx, visit, "changes", to=("requester",))
     ctx.reply(Text(ctx.t("visit.changes_sent", ref=ref("visit", visit.id)), tone="success"))
 
 
-@command("visit", "edit", aliases=("update", "resubmit", "修改", "重新提交"), options=form.OPTIONS)
+@commands(
+    "visit",
+    "edit",
+    aliases=("update", "resubmit", "修改", "重新提交"),
+    options={**form.FORM.options, **form.IDENTITY_PARTS},
+)
 def edit(ctx: Context, inv: Invocation) -> None:
-    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    visit = load(ctx, inv)
     if not inv.options:
         raise UserError("error.nothing_to_change")
-    fields = form.validate(ctx, inv.options, visit.requester, partial=True)
+    fields = form.FORM.validate(ctx, inv.options, partial=True)
     start_at = fields.get("start_at", visit.start_at)
     emergency = fields.get("emergency", visit.emergency)
     # the lead time was met when it was filed: only a new time or emergency flag is checked again
@@ -191,7 +179,7 @@ def edit(ctx: Context, inv: Invocation) -> None:
         room_id = fields.get("room_id", visit.room_id)
         minutes = fields.get("duration_minutes", visit.duration_minutes)
         others = overlap.check(ctx, room_id, start_at, minutes, other_than=visit.id)
-    change_state(ctx, visit, "edit", details=_audit_fields(fields))
+    kit.move(ctx, s.MACHINE, visit, "edit", details=_audit_fields(fields))
     for key, value in fields.items():
         setattr(visit, key, value)
     visit.decision_note = None  # the send-back note belongs to the round that ended
@@ -201,23 +189,23 @@ def edit(ctx: Context, inv: Invocation) -> None:
     _filed(ctx, visit, "visit.updated", others)
 
 
-@command("visit", "cancel", aliases=("withdraw", "取消", "撤回"), options={"reason": ("原因",)})
+@commands("visit", "cancel", aliases=("withdraw", "取消", "撤回"), options={"reason": ("原因",)})
 def cancel(ctx: Context, inv: Invocation) -> None:
-    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    visit = load(ctx, inv)
     reason = inv.opt("reason") or inv.rest(1) or None
     told = (
         ("requester", "admin", "responsible")
         if visit.state == s.APPROVED
         else ("requester", "admin")
     )
-    change_state(ctx, visit, "cancel", comment=reason)
+    kit.move(ctx, s.MACHINE, visit, "cancel", comment=reason)
     visit.decision_note = reason
     reminders.cancel_all(ctx, visit)
     announce(ctx, visit, "cancelled", to=told)
     ctx.reply(Text(ctx.t("visit.cancelled", ref=ref("visit", visit.id)), tone="success"))
 
 
-@command("visit", "show", aliases=("view", "get", "查看", "详情"))
+@commands("visit", "show", aliases=("view", "get", "查看", "详情"))
 def show(ctx: Context, inv: Invocation) -> None:
-    visit = load(ctx.session, inv.arg(0, "ref"))
-    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit, viewer=ctx.actor))
+    visit = load(ctx, inv, lock=False)
+    ctx.reply(visit_card(ctx, ctx.locale, visit, ctx.actor))

@@ -4,63 +4,25 @@ The same checks serve every adapter (a Slack modal submits the same keys).
 """
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from handlers import forms, people
+from handlers import people
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.forms import FormField
-from handlers.grammar import parse_when
+from handlers.forms import Form, FormField
 from handlers.refs import parse_ref, ref
-from handlers.values import parse_bool, parse_duration, parse_list
+from handlers.values import parse_duration
 from storage.models import Fault, Person, Room, Site
 
-# canonical option → the words users may type for it (English and Chinese)
-OPTIONS: dict[str, tuple[str, ...]] = {
-    "at": ("when", "time", "start", "date", "时间", "日期", "访问时间", "开始"),
-    "duration": ("for", "hours", "时长", "预计用时", "用时"),
-    "room": ("site", "where", "机房", "房间", "地点"),
-    "task": ("purpose", "description", "任务", "维修任务", "事由"),
-    "company": ("org", "公司", "单位"),
-    "contact": ("phone", "tel", "联系方式", "电话"),
-    "id": ("identity", "证件"),
-    "id_type": ("idtype", "证件类型"),
-    "id_last4": ("id4", "last4", "证件后四位"),
-    "certificates": ("certs", "cert", "资质", "证书"),
-    "tools": ("tool", "equipment", "工具", "设备"),
-    "responsible": ("owner", "contact_person", "负责人", "相关负责人"),
-    "visitor": ("name", "访客", "姓名"),
-    "emergency": ("urgent", "紧急", "应急"),
-    "fault": ("incident", "故障"),
-}
-REQUIRED = ("at", "duration", "room", "task", "company", "contact", "id")
-forms.form(
-    "visit request",
-    FormField("at", "datetime", required=True),
-    FormField("duration", "duration", required=True),
-    FormField("room", required=True),
-    FormField("task", "multiline", required=True),
-    FormField("id", required=True),
-    FormField("company"),
-    FormField("contact"),
-    FormField("tools", "list"),
-    FormField("certificates"),
-    FormField("responsible"),
-    FormField("visitor"),
-    FormField("emergency", "bool"),
-    FormField("fault"),
-)
-# free text cut to fit its column (storage.models.Visit): PostgreSQL and MariaDB refuse more
 # the fault workflow's open states (handlers/faults/states.py OPEN): an emergency needs one
 OPEN_FAULT_STATES = ("declared", "acknowledged")
-TEXT_LIMITS = {"task": 2000, "company": 128, "contact": 64, "certificates": 256}
 _ID_SPLIT = re.compile(r"^\s*(.+?)\s*[:：/ ]\s*([A-Za-z0-9*\- ]+?)\s*$")
+# the document type and number typed apart, instead of id=TYPE:NUMBER
+IDENTITY_PARTS = {"id_type": ("idtype", "证件类型"), "id_last4": ("id4", "last4", "证件后四位")}
 
 
 def _same(column, text: str):
@@ -103,16 +65,6 @@ def _identity(values: dict[str, str]) -> tuple[str, str]:
     return id_type.strip()[:32], digits[-4:].upper()
 
 
-@contextmanager
-def about(key: str) -> Iterator[None]:
-    """Attribute a user error raised inside to form field ``key`` (for inline errors)."""
-    try:
-        yield
-    except UserError as err:
-        err.field = err.field or key
-        raise
-
-
 def _duration(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
     minutes = parse_duration(values["duration"])
     if minutes > ctx.org.visits.max_duration_hours * 60:
@@ -120,49 +72,55 @@ def _duration(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
     return {"duration_minutes": minutes}
 
 
-def _text(key: str):
-    return lambda ctx, values: {key: values[key][: TEXT_LIMITS[key]]}
+def _identity_columns(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
+    return dict(zip(("id_type", "id_last4"), _identity(values), strict=True))
 
 
-# option → its parser, returning model fields; run in this order
-PARSERS: dict[str, Callable[[Context, dict[str, str]], dict[str, Any]]] = {
-    "at": lambda ctx, v: {"start_at": parse_when(v["at"], now=ctx.now(), tz=ctx.i18n.tz)},
-    "duration": _duration,
-    "room": lambda ctx, v: {"room_id": find_room(ctx.session, v["room"]).id},
-    "id": lambda ctx, v: dict(zip(("id_type", "id_last4"), _identity(v), strict=True)),
-    **{key: _text(key) for key in TEXT_LIMITS},
-    "tools": lambda ctx, v: {"tools": parse_list(v["tools"])},
-    "responsible": lambda ctx, v: {"responsible_id": people.find(ctx.session, v["responsible"]).id},
-    "visitor": lambda ctx, v: {"visitor_name": v["visitor"][:128]},
-    "emergency": lambda ctx, v: {"emergency": parse_bool(v["emergency"])},
-    "fault": lambda ctx, v: {"fault_ref": ref("fault", parse_ref(v["fault"], expected="fault")[1])},
-}
+def _fault(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
+    return {"fault_ref": ref("fault", parse_ref(values["fault"], expected="fault")[1])}
 
 
-def validate(
-    ctx: Context, values: dict[str, str], requester: Person, *, partial: bool = False
-) -> dict[str, Any]:
-    """Check a request (or, with ``partial``, an edit) and return model field values."""
-    values = {k: v for k, v in values.items() if v != ""}
-    defaults = {"company": requester.company, "contact": requester.phone}
-    for key, default in defaults.items():
-        if not partial and default and key not in values:
-            values[key] = default
-    if not partial:
-        missing = [
-            k
-            for k in REQUIRED
-            if k not in values and not (k == "id" and {"id_type", "id_last4"} <= values.keys())
-        ]
-        if missing:
-            raise UserError("error.missing_fields", fields=missing, field=missing[0])
-    fields: dict[str, Any] = {}
-    for key, parse in PARSERS.items():
-        present = key in values or (key == "id" and {"id_type", "id_last4"} & values.keys())
-        if present:
-            with about(key):
-                fields.update(parse(ctx, values))
-    return fields
+def _requester(ctx: Context) -> Person:
+    """Whoever files the request: company and contact default to theirs."""
+    return ctx.session.get(Person, ctx.actor.id)
+
+
+def _room(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
+    return {"room_id": find_room(ctx.session, values["room"]).id}
+
+
+def _responsible(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
+    return {"responsible_id": people.find(ctx.session, values["responsible"]).id}
+
+
+# Read in this order; the lengths fit the columns of storage.models.Visit (PostgreSQL and
+# MariaDB refuse more).
+FORM = Form(
+    "visit request",
+    (
+        FormField("at", "datetime", True, ("when", "time", "start", "date", "时间", "日期",
+                  "访问时间", "开始"), column="start_at"),
+        FormField("duration", "duration", True, ("for", "hours", "时长", "预计用时", "用时"),
+                  parse=_duration),
+        FormField("room", "text", True, ("site", "where", "机房", "房间", "地点"), parse=_room),
+        FormField("task", "multiline", True, ("purpose", "description", "任务", "维修任务", "事由"),
+                  limit=2000),
+        FormField("id", "text", True, ("identity", "证件"), parse=_identity_columns,
+                  instead=tuple(IDENTITY_PARTS)),
+        FormField("company", "text", True, ("org", "公司", "单位"), limit=128,
+                  default=lambda ctx: _requester(ctx).company),
+        FormField("contact", "text", True, ("phone", "tel", "联系方式", "电话"), limit=64,
+                  default=lambda ctx: _requester(ctx).phone),
+        FormField("tools", "list", False, ("tool", "equipment", "工具", "设备")),
+        FormField("certificates", "text", False, ("certs", "cert", "资质", "证书"), limit=256),
+        FormField("responsible", "text", False, ("owner", "contact_person", "负责人", "相关负责人"),
+                  parse=_responsible),
+        FormField("visitor", "text", False, ("name", "访客", "姓名"), column="visitor_name",
+                  limit=128),
+        FormField("emergency", "bool", False, ("urgent", "紧急", "应急")),
+        FormField("fault", "text", False, ("incident", "故障"), parse=_fault),
+    ),
+)  # fmt: skip
 
 
 def check_timing(ctx: Context, start_at, emergency: bool, fault_ref: str | None) -> None:

@@ -10,10 +10,12 @@ from handlers.errors import Forbidden, UserError
 from handlers.exports import csv_file
 from handlers.messages import Card
 from handlers.refs import ref
-from handlers.registry import Invocation, command
+from handlers.registry import Commands, Invocation
 from handlers.visits import filters
 from handlers.visits import states as s
 from storage.models import Visit
+
+commands = Commands()
 
 LIST_WORDS = {
     "pending": ("待办", "待审批", "待处理", "todo"),
@@ -75,7 +77,7 @@ def _query(ctx: Context, kind: str):
     return q.order_by(Visit.start_at.desc(), Visit.id.desc())
 
 
-@command("visit", "list", aliases=("ls", "列表", "查询"), options=filters.OPTIONS)
+@commands("visit", "list", aliases=("ls", "列表", "查询"), options=filters.OPTIONS)
 def list_visits(ctx: Context, inv: Invocation) -> None:
     kind = _kind(inv.args[0] if inv.args else None)
     query = _query(ctx, kind).where(*filters.conditions(ctx, inv))
@@ -137,7 +139,7 @@ def _row(ctx: Context, v: Visit) -> list[str]:
     ]
 
 
-@command("visit", "export", aliases=("csv", "导出", "登记簿"))
+@commands("visit", "export", aliases=("csv", "导出", "登记簿"))
 def export(ctx: Context, inv: Invocation) -> None:
     """The visitor log (访客登记簿): every check-in between two dates, as CSV."""
     if not (ctx.actor.has("admin") or ctx.actor.has("supervisor")):

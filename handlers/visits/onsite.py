@@ -3,18 +3,20 @@
 from collections import Counter
 from datetime import timedelta
 
-from handlers import audit, notify
+from handlers import audit, kit, notify
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.messages import Text
 from handlers.refs import ref
-from handlers.registry import Invocation, command
+from handlers.registry import Commands, Invocation
 from handlers.values import parse_bool, parse_list
-from handlers.visits import guard, reminders
+from handlers.visits import reminders
 from handlers.visits import states as s
 from handlers.visits.cards import visit_card
-from handlers.visits.commands import announce, change_state, load
+from handlers.visits.commands import announce, load
 from storage.models import Visit
+
+commands = Commands()
 
 ALL_TOOLS = {"all", "same", "全部", "齐全", "一致"}
 CHECKIN_OPTIONS = {
@@ -36,12 +38,12 @@ def _require_yes(inv: Invocation, key: str, error: str) -> None:
         raise UserError(error)
 
 
-@command(
+@commands(
     "visit", "checkin", aliases=("check-in", "arrive", "签到", "入场"), options=CHECKIN_OPTIONS
 )
 def checkin(ctx: Context, inv: Invocation) -> None:
-    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
-    guard.check(ctx, visit, "checkin")  # before the details: the state and who may
+    visit = load(ctx, inv)
+    kit.check(ctx, s.MACHINE, visit, "checkin")  # before the details: the state and who may
     card = inv.opt("card")
     if not card:
         raise UserError("error.checkin_card")
@@ -53,7 +55,7 @@ def checkin(ctx: Context, inv: Invocation) -> None:
     details = {"card": card[:32], "tools": tools, "minutes_early": int(early.total_seconds() // 60)}
     if early > timedelta(minutes=ctx.org.visits.checkin_early_minutes):
         details["early"] = _early_reason(ctx, inv, visit)
-    change_state(ctx, visit, "checkin", details=details)
+    kit.move(ctx, s.MACHINE, visit, "checkin", details=details)
     visit.checked_in_at, visit.checked_in_by_id = now, ctx.actor.id
     visit.access_card, visit.tools_in = card[:32], tools
     reminders.schedule_overrun(ctx, visit)
@@ -69,7 +71,7 @@ def checkin(ctx: Context, inv: Invocation) -> None:
             duration=visit.duration_minutes,
         )
         ctx.reply(Text(note))  # not a warning: in a reply that is a refusal
-    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+    ctx.reply(visit_card(ctx, ctx.locale, visit, ctx.actor))
 
 
 def _early_reason(ctx: Context, inv: Invocation, visit: Visit) -> str:
@@ -97,12 +99,12 @@ def tool_difference(before: list[str], after: list[str]) -> tuple[list[str], lis
     return missing, extra
 
 
-@command(
+@commands(
     "visit", "checkout", aliases=("check-out", "leave", "签出", "离场"), options=CHECKOUT_OPTIONS
 )
 def checkout(ctx: Context, inv: Invocation) -> None:
-    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
-    guard.check(ctx, visit, "checkout")
+    visit = load(ctx, inv)
+    kit.check(ctx, s.MACHINE, visit, "checkout")
     typed_tools, card = inv.opt("tools"), inv.opt("card")
     if typed_tools is None or card is None:
         raise UserError("error.checkout_fields")
@@ -111,7 +113,7 @@ def checkout(ctx: Context, inv: Invocation) -> None:
     returned = parse_bool(card)
     missing, extra = tool_difference(tools_in, counted)
     details = {"tools": counted, "missing": missing, "extra": extra, "card_returned": returned}
-    change_state(ctx, visit, "checkout", details=details)
+    kit.move(ctx, s.MACHINE, visit, "checkout", details=details)
     now = ctx.now()
     visit.checked_out_at, visit.checked_out_by_id = now, ctx.actor.id
     visit.tools_out, visit.tools_missing = counted, missing + extra
@@ -123,7 +125,7 @@ def checkout(ctx: Context, inv: Invocation) -> None:
     if missing or extra or not returned:
         _flag(ctx, visit, missing, extra, returned)
     ctx.reply(Text(ctx.t("visit.done_checkout", ref=ref("visit", visit.id)), tone="success"))
-    ctx.reply(visit_card(ctx.i18n, ctx.locale, visit))
+    ctx.reply(visit_card(ctx, ctx.locale, visit, ctx.actor))
 
 
 def _flag(ctx: Context, visit: Visit, missing, extra, returned: bool) -> None:
@@ -145,13 +147,14 @@ def _flag(ctx: Context, visit: Visit, missing, extra, returned: bool) -> None:
     notify.role(ctx, "admin", build, subject, skip={ctx.actor.id})
 
 
-@command("visit", "card", aliases=("card-returned", "return-card", "还卡", "归还"))
+@commands("visit", "card", aliases=("card-returned", "return-card", "还卡", "归还"))
 def card_returned(ctx: Context, inv: Invocation) -> None:
     """Record an access card handed back after check-out."""
-    visit = load(ctx.session, inv.arg(0, "ref"), lock=True)
+    visit = load(ctx, inv)
     if visit.state != s.CHECKED_OUT or visit.card_returned_at is not None:
         raise UserError("error.card_not_out", ref=ref("visit", visit.id))
-    guard.require(ctx, visit, s.RETURN_CARD)
+    if refused := kit.refusal(s.MACHINE, s.RETURN_CARD, ctx.actor, visit, kit.staff(ctx)):
+        raise refused
     visit.card_returned_at = ctx.now()
     audit.record(
         ctx,

@@ -49,7 +49,6 @@ def _ping(ctx: Context, visit: Visit, template: str, *, requester: bool) -> None
     notify.channel(ctx, "admin", build, subject)
 
 
-@deadlines.fires(OVERRUN)
 def fire_overrun(ctx: Context, row: Deadline) -> None:
     visit = ctx.session.get(Visit, row.subject_id)
     if visit is None:
@@ -60,8 +59,10 @@ def fire_overrun(ctx: Context, row: Deadline) -> None:
         _ping(ctx, visit, "visit_noshow", requester=True)
 
 
-@deadlines.fires(CARD)
 def fire_card(ctx: Context, row: Deadline) -> None:
     visit = ctx.session.get(Visit, row.subject_id)
     if visit is not None and visit.state == s.CHECKED_OUT and visit.card_returned_at is None:
         _ping(ctx, visit, "visit_card_missing", requester=True)
+
+
+TIMERS = {OVERRUN: fire_overrun, CARD: fire_card}

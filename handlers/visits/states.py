@@ -1,6 +1,14 @@
-"""The visit state machine, as data: which action moves which state, and who may do it."""
+"""The visit state machine, as data: which action moves which state, and who may take it.
 
-from dataclasses import dataclass
+The admin reviews (审核) what was requested; a supervisor approves (批准) what was reviewed. When
+the requester is the only admin, a supervisor (or manager) reviews instead; the approval then
+still needs another supervisor. Nobody decides on their own request, and the reviewer takes no
+part in the supervisor's step. The requester (or an admin) edits and cancels. The order of the
+steps is the order of a card's buttons.
+"""
+
+from handlers.kit import Exclude, Machine, Step
+from storage.models import Visit
 
 REQUESTED = "requested"
 REVIEWED = "reviewed"
@@ -14,39 +22,29 @@ CHECKED_OUT = "checked_out"
 OPEN = (REQUESTED, REVIEWED, CHANGES, APPROVED, CHECKED_IN)
 FINAL = (REJECTED, CANCELLED, CHECKED_OUT)
 
+OWN = Exclude("requester_id", "error.own_request")
+REVIEWER = Exclude("reviewed_by_id", "error.already_reviewed")
+_REVIEW = {"role": "admin", "excludes": (OWN,), "stand_in": "supervisor"}
+_APPROVE = {"role": "supervisor", "excludes": (REVIEWER, OWN)}
+_OWNER = {"role": "admin", "owner": "requester_id"}
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: tuple[str, ...]
-    target: str
-    role: str | None  # None: the requester (or an admin) acts
-    decides: bool = False  # a decision on the request: never the requester's own
-    stand_in: str | None = None  # may act when nobody but the requester holds ``role``
-    not_reviewer: bool = False  # the supervisor's step: never the one who reviewed
-
-
-# The admin reviews (审核) what was requested; a supervisor approves (批准) what was reviewed.
-# When the requester is the only admin, a supervisor (or manager) reviews instead; the approval
-# then still needs another supervisor. The order is the order of a card's buttons.
-_REVIEWER = {"role": "admin", "decides": True, "stand_in": "supervisor"}
-_APPROVER = {"role": "supervisor", "decides": True, "not_reviewer": True}
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("review", (REQUESTED,), REVIEWED, **_REVIEWER),
-    Transition("approve", (REVIEWED,), APPROVED, **_APPROVER),
-    Transition("changes", (REQUESTED,), CHANGES, **_REVIEWER),
-    Transition("changes", (REVIEWED,), CHANGES, **_APPROVER),
-    Transition("reject", (REQUESTED,), REJECTED, **_REVIEWER),
-    Transition("reject", (REVIEWED,), REJECTED, **_APPROVER),
-    Transition("checkin", (APPROVED,), CHECKED_IN, "admin"),
-    Transition("checkout", (CHECKED_IN,), CHECKED_OUT, "admin"),
-    Transition("edit", (REQUESTED, CHANGES), REQUESTED, None),
-    Transition("cancel", (REQUESTED, REVIEWED, CHANGES, APPROVED), CANCELLED, None),
+# Recording an access card handed back after check-out: an action, but no move.
+RETURN_CARD = Step("card", (CHECKED_OUT,), None, role="admin")
+MACHINE = Machine(
+    kind="visit",
+    model=Visit,
+    created="request",
+    steps=(
+        Step("review", (REQUESTED,), REVIEWED, **_REVIEW),
+        Step("approve", (REVIEWED,), APPROVED, **_APPROVE),
+        Step("changes", (REQUESTED,), CHANGES, **_REVIEW),
+        Step("changes", (REVIEWED,), CHANGES, **_APPROVE),
+        Step("reject", (REQUESTED,), REJECTED, **_REVIEW),
+        Step("reject", (REVIEWED,), REJECTED, **_APPROVE),
+        Step("checkin", (APPROVED,), CHECKED_IN, role="admin"),
+        Step("checkout", (CHECKED_IN,), CHECKED_OUT, role="admin"),
+        Step("edit", (REQUESTED, CHANGES), REQUESTED, **_OWNER),
+        Step("cancel", (REQUESTED, REVIEWED, CHANGES, APPROVED), CANCELLED, **_OWNER),
+    ),
+    not_now="error.visit_bad_state",
 )
-# Recording an access card handed back after check-out: a step, but no move.
-RETURN_CARD = Transition("card", (CHECKED_OUT,), CHECKED_OUT, "admin")
-
-
-def find(action: str, state: str) -> Transition | None:
-    """The transition ``action`` takes from ``state``, if there is one."""
-    return next((t for t in TRANSITIONS if t.action == action and state in t.sources), None)

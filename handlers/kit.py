@@ -1,0 +1,286 @@
+"""The workflow kit: every workflow is a package built from these parts, and nothing else.
+
+A workflow declares, as data, its state machine (``Machine``: states, ``Step``s with the role
+each needs and the people it ``Exclude``s), its commands (``registry.Commands``), its form
+(``forms.Form``: fields, kinds, aliases, parsers), its card builder, deadline firers, periodic
+jobs, Home sections and organisation-file section, all in one ``Workflow``. Its commands work
+through the kit: ``load`` a row, ``move`` it (state, role and guards checked, the row and the
+audit log written in one place), ``show`` its card and ``tell`` people.
+
+To add a workflow, copy ``handlers/visits/`` or ``handlers/faults/``:
+
+    handlers/<name>/__init__.py   WORKFLOW = Workflow(...)
+                    states.py     MACHINE = Machine(...): states and steps, data only
+                    commands.py   commands = Commands(Area(...)); @commands(...) handlers
+                    cards.py      card(ctx, locale, row, viewer) -> Card, and its buttons
+                    form.py       FORM = Form(...) for the command that creates a row
+                    timers.py     deadline firers and periodic jobs, if it has any
+
+then add ``WORKFLOW`` to ``handlers/workflows.py``, its model to ``storage/models.py`` with an
+Alembic migration, and its words to ``templates/{zh,en}/``. Nothing else changes: not the core,
+the runtime, the Home page or any adapter.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers import audit, notify, people
+from handlers.context import Actor, Context
+from handlers.errors import Forbidden, NotFound, UserError
+from handlers.messages import Action, Card, Style
+from handlers.refs import parse_ref, ref
+from handlers.registry import Commands
+from storage.models import AuditEntry, Person
+
+
+@dataclass(frozen=True)
+class Exclude:
+    """Someone a step is never for, whatever their roles: the person in the row's ``column``
+    (``requester_id``: nobody decides on their own request), refused with ``error``."""
+
+    column: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition: ``action`` moves a row from any of ``sources`` to ``target`` (None: an
+    action that changes no state, like recording a returned card or repainting a card).
+
+    Who may take it: anyone (no ``role``); else a holder of ``role`` (supervisor level includes
+    managers), or the person in the row's ``owner`` column; or, when nobody but the excluded
+    people holds ``role``, a holder of ``stand_in``. Never anyone ``excludes`` names."""
+
+    action: str
+    sources: tuple[str, ...]
+    target: str | None
+    role: str | None = None
+    owner: str | None = None
+    excludes: tuple[Exclude, ...] = ()
+    stand_in: str | None = None
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A workflow's states and steps. ``kind`` names its rows (``visit``: V- references, audit
+    subject type), ``created`` the action that makes one (``request``); the labels are the
+    catalog keys of its states and actions, ``not_now`` the refusal of a step its state does
+    not allow."""
+
+    kind: str
+    model: type
+    created: str
+    steps: tuple[Step, ...]
+    state_label: str = "state.{state}"
+    action_label: str = "action.{action}"
+    not_now: str = "error.bad_state"
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for t in self.steps for s in (*t.sources, t.target) if s))
+
+    def step(self, action: str, state: str) -> Step | None:
+        """The step ``action`` takes from ``state``, if there is one."""
+        return next((t for t in self.steps if t.action == action and state in t.sources), None)
+
+    def steps_from(self, state: str) -> list[Step]:
+        return [t for t in self.steps if state in t.sources]
+
+
+class Staff:
+    """Everyone active, with their roles: read once, only when a stand-in rule needs it."""
+
+    def __init__(self, session: Session, default_locale: str) -> None:
+        self._session, self._locale = session, default_locale
+
+    @cached_property
+    def people(self) -> tuple[Actor, ...]:
+        found = self._session.scalars(
+            select(Person).where(Person.active.is_(True)).order_by(Person.id)
+        )
+        return tuple(people.actor_of(p, self._locale) for p in found)
+
+
+def staff(ctx: Context) -> Staff:
+    return Staff(ctx.session, ctx.i18n.default_locale)
+
+
+def refusal(machine: Machine, step: Step, actor: Actor, row, everyone: Staff) -> UserError | None:
+    """Why ``actor`` may not take ``step`` on ``row`` (None: they may). The people a step
+    excludes hear why first, in the table's order; then the owner, the role and the stand-in."""
+    if step.role is None:
+        return None
+    for rule in step.excludes:
+        if actor.id is not None and actor.id == getattr(row, rule.column):
+            return Forbidden(rule.error, ref=ref(machine.kind, row.id))
+    if (step.owner and actor.id == getattr(row, step.owner)) or actor.has(step.role):
+        return None
+    excluded = {getattr(row, rule.column) for rule in step.excludes}
+    if step.stand_in and actor.has(step.stand_in):
+        others = (p for p in everyone.people if p.id not in excluded)
+        if not any(p.has(step.role) for p in others):
+            return None
+    if step.owner:
+        return Forbidden("error.not_owner")
+    return Forbidden("error.need_role", role=step.role)
+
+
+def able(machine: Machine, step: Step, row, everyone: Staff) -> list[Actor]:
+    """Everyone who may take ``step`` on ``row``."""
+    return [p for p in everyone.people if refusal(machine, step, p, row, everyone) is None]
+
+
+def load(ctx: Context, machine: Machine, word: str, *, lock: bool = False):
+    """The row a typed reference names (``V-12``, ``12``), locked for a change if ``lock``;
+    a clear "not found" otherwise."""
+    _, ident = parse_ref(word, expected=machine.kind)
+    # the row's own table only: PostgreSQL refuses FOR UPDATE on outer-joined relationships
+    locking = {"of": machine.model} if lock else None
+    row = ctx.session.get(machine.model, ident, with_for_update=locking)
+    if row is None:
+        raise NotFound("error.not_found", ref=ref(machine.kind, ident))
+    return row
+
+
+def check(ctx: Context, machine: Machine, row, action: str) -> Step:
+    """The step ``action`` takes ``row`` through, once its state and its rules let the actor."""
+    step = machine.step(action, row.state)
+    if step is None:
+        raise _not_now(ctx, machine, row, action)
+    if (error := refusal(machine, step, ctx.actor, row, staff(ctx))) is not None:
+        raise error
+    return step
+
+
+def move(ctx: Context, machine: Machine, row, action: str, *, comment=None, details=None) -> Step:
+    """Take ``action`` on ``row``: checked, the row moved to the step's target, and the move
+    recorded in the audit log, in the caller's transaction."""
+    step = check(ctx, machine, row, action)
+    audit.move(ctx, machine.kind, row, action, step.target, comment=comment, details=details)
+    return step
+
+
+def _not_now(ctx: Context, machine: Machine, row, action: str) -> UserError:
+    """The refusal of a step the state does not allow, saying who took the step that led
+    there ("you", after a second click on a button)."""
+    moves = [f"{machine.kind}.{a}" for a in (machine.created, *(t.action for t in machine.steps))]
+    last = ctx.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.subject_type == machine.kind,
+            AuditEntry.subject_id == row.id,
+            AuditEntry.new_state == row.state,
+            AuditEntry.action.in_(moves),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    params: dict[str, Any] = {"action": action, "state": row.state}
+    params["ref"] = ref(machine.kind, row.id)
+    if last is not None:
+        params["did"] = last.action.removeprefix(f"{machine.kind}.")
+        params["you"] = last.actor_id is not None and last.actor_id == ctx.actor.id
+        params["by"] = audit.name_of(last)
+    return UserError(machine.not_now, **params)
+
+
+@dataclass(frozen=True)
+class Button:
+    """How a step (or an action that is no step, like Refresh) shows on a card: its typed twin
+    (``{ref}`` filled in), its style, the answer it asks for (a catalog key), and the name its
+    id and label take when not the step's own (the review step's button is "approve")."""
+
+    command: str
+    style: Style = "default"
+    prompt: str | None = None
+    name: str | None = None
+
+
+def buttons(
+    ctx: Context, machine: Machine, row, viewer: Actor | None, table: Mapping[str, Button],
+    locale: str, *, steps: Iterable[Step] = (), everyone: Staff | None = None,
+) -> list[Action]:  # fmt: skip
+    """The buttons of the steps ``row``'s state allows (the machine's, then ``steps``: actions
+    that change no state), in that order; for a card shown to one person (``viewer``), only
+    those the rules let them take."""
+    r = ref(machine.kind, row.id)
+    everyone = everyone or staff(ctx)
+    shown = []
+    for step in [*machine.steps_from(row.state), *(t for t in steps if row.state in t.sources)]:
+        if step.action not in table:
+            continue
+        if viewer is not None and refusal(machine, step, viewer, row, everyone) is not None:
+            continue
+        b = table[step.action]
+        name = b.name or step.action
+        label = ctx.i18n.t(locale, machine.action_label.format(action=name))
+        hint = ctx.i18n.t(locale, b.prompt) if b.prompt else None
+        shown.append(
+            Action(f"{machine.kind}.{name}", label, b.command.format(ref=r), b.style, r, hint)
+        )
+    return shown
+
+
+CardBuilder = Callable[[Context, str, Any, Actor | None], Card]
+
+
+@dataclass(frozen=True)
+class Cards:
+    """How a workflow shows its rows: ``build(ctx, locale, row, viewer)`` makes the card (for
+    ``viewer``, the one person it is shown to, or None for a channel), posted to ``channel``."""
+
+    machine: Machine
+    channel: str
+    build: CardBuilder
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Work a workflow needs done every ``every`` (a countdown round): ``run(ctx)`` in one unit
+    of work, returning how much it did."""
+
+    name: str
+    every: timedelta
+    run: Callable[[Context], int]
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """Everything the core, the runtime and Home need to know of one workflow."""
+
+    name: str  # its organisation-file section: "visits"
+    commands: tuple[Commands, ...]
+    cards: Cards | None = None  # its rows' machine and cards
+    timers: Mapping[str, Callable] = field(default_factory=dict)  # deadline kind → firer
+    periodic: tuple[Periodic, ...] = ()
+    home: tuple[str, ...] = ()  # the typed commands whose answers are its Home sections
+    settings: type[BaseModel] | None = None  # its organisation-file section
+
+
+def show(
+    ctx: Context, cards: Cards, row, *, to: Iterable[Person] = (), only: tuple[str, ...] = ()
+) -> int:
+    """``row``'s card wherever it is shown: posted to its channel the first time, sent anew to
+    the people ``to`` names, updated in place everywhere else — each copy built for its reader
+    (their language, their buttons). ``only``: updates on those platforms alone."""
+
+    def build(locale: str, viewer: Person | None) -> Card:
+        reader = viewer and people.actor_of(viewer, ctx.i18n.default_locale)
+        return cards.build(ctx, locale, row, reader)
+
+    subject = ref(cards.machine.kind, row.id)
+    return notify.subject_card(ctx, cards.channel, build, subject, to=list(to), only=only)
+
+
+def tell(ctx: Context, machine: Machine, row, whom: Iterable[Person], build: notify.Builder) -> int:
+    """A notice to each of ``whom`` (never to the actor, nobody twice), built for each reader."""
+    subject = ref(machine.kind, row.id)
+    readers = {p.id: p for p in whom if p.id != ctx.actor.id}.values()
+    return sum(notify.person(ctx, person, build, subject) for person in readers)

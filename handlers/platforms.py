@@ -1,0 +1,15 @@
+"""What the domain may know of a platform: how it can show a card that keeps changing. Each
+platform's sender (in bot/) declares its own; the core holds those of the platforms it serves."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Platform:
+    """``edits_at_will``: a card shown there can be rewritten whenever it changes (Slack, the
+    console; WeCom rewrites a card only in answer to a click on it). ``repaints_per_minute``:
+    how many periodic repaints (a countdown) it takes a minute; 0: none."""
+
+    name: str
+    edits_at_will: bool
+    repaints_per_minute: int = 0
