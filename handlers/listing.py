@@ -1,5 +1,6 @@
 """What the lists share: how long they get, and the site and date filters typed as options."""
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -14,6 +15,18 @@ LIMIT = 30
 # the shared filters: canonical option → the words users may type for it
 SITE_OPTION = {"site": ("站点", "数据中心")}
 DATE_OPTIONS = {"from": ("since", "从", "起", "开始"), "to": ("until", "till", "至", "到", "截止")}
+
+
+def kind_of(word: str | None, kinds: Mapping[str, tuple[str, ...]], default: str) -> str:
+    """The list a typed word names (its name or one of its words, ``kinds``), ``default`` when
+    none is typed; an unknown one is refused, naming the lists there are."""
+    if not word:
+        return default
+    folded = word.strip().casefold()
+    for kind, words in kinds.items():
+        if folded == kind or folded in words:
+            return kind
+    raise UserError("error.unknown_list", value=word, kinds=", ".join(kinds))
 
 
 def day_start(ctx: Context, day: date) -> datetime:

@@ -149,3 +149,16 @@ def test_a_full_organisation_has_no_warnings(chat):
     for key in ("visit.supervisor_reviews", "visit.nobody_approves", "visit.nobody_reviews"):
         assert t(chat, key) not in answer
     assert card_targets(chat, since) == {"#visits", "bob", "amy"}
+
+
+def test_a_stand_in_reviewer_finds_the_request_in_their_pending_list(small):
+    """The pending list reads the same rules as the buttons: the supervisor standing in for the
+    only admin sees bob's request as waiting for her, and bob sees it as his own."""
+    chat = small(ONE_ADMIN)
+    ref, _, _ = filed_answer(chat, "bob")
+    assert ref in chat.text("carol", "visit list pending")
+    assert ref in chat.text("bob", "visit list pending")
+    assert ref not in chat.text("erin", "visit list pending")  # an engineer decides nothing
+    ok(chat, "carol", f"visit review {ref}")
+    assert ref not in chat.text("carol", "visit list pending")  # the reviewer takes no part
+    assert ref in chat.text("amy", "visit list pending")

@@ -4,7 +4,6 @@ from sqlalchemy import func, or_, select
 
 from handlers import listing
 from handlers.context import Context
-from handlers.errors import UserError
 from handlers.faults import states as s
 from handlers.faults.cards import tier_label
 from handlers.messages import Card
@@ -27,10 +26,7 @@ LISTS = {
     "fault", "list", aliases=("ls", "列表"), options={**listing.SITE_OPTION, **listing.DATE_OPTIONS}
 )
 def list_faults(ctx: Context, inv: Invocation) -> None:
-    word = (inv.args[0] if inv.args else "open").strip().casefold()
-    kind = next((k for k, v in LISTS.items() if word == k or word in v), None)
-    if kind is None:
-        raise UserError("error.unknown_list", value=word, kinds=", ".join(LISTS))
+    kind = listing.kind_of(inv.args[0] if inv.args else None, LISTS, "open")
     now = ctx.now()
     q = select(Fault).order_by(Fault.tier, Fault.declared_at, Fault.id)
     if kind == "open":

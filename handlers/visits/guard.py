@@ -41,8 +41,7 @@ def shortfall(visit: Visit, everyone: kit.Staff) -> list[str]:
 def waiting_on(visit: Visit, everyone: kit.Staff) -> list[Actor]:
     """Who the request waits for: whoever may take its next decision; and, when it cannot
     complete, every admin and supervisor besides the requester, so that they hear of it."""
-    decision = {s.REQUESTED: "review", s.REVIEWED: "approve"}.get(visit.state, "")
-    step = s.MACHINE.step(decision, visit.state)
+    step = s.MACHINE.step(s.NEXT_DECISION.get(visit.state, ""), visit.state)
     deciders = kit.able(s.MACHINE, step, visit, everyone) if step else []
     if shortfall(visit, everyone):
         deciders += [

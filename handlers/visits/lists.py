@@ -1,10 +1,11 @@
 """Visit lists (pending, today, week, mine, onsite, all; filtered) and the visitor-log CSV."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from handlers import listing
+from handlers import kit, listing
 from handlers.context import Context
 from handlers.errors import Forbidden, UserError
 from handlers.exports import csv_file
@@ -25,18 +26,9 @@ LIST_WORDS = {
     "all": ("全部", "所有"),
     "week": ("本周", "这周", "this-week"),
 }
+WAITING = (s.REQUESTED, s.REVIEWED, s.CHANGES)  # undecided requests
 # a day's or a week's visits: approved ones planned then, and whoever checked in then
 HAPPENING = (s.APPROVED, s.CHECKED_IN, s.CHECKED_OUT)
-
-
-def _kind(word: str | None) -> str:
-    if not word:
-        return "pending"
-    folded = word.strip().casefold()
-    for kind, aliases in LIST_WORDS.items():
-        if folded == kind or folded in aliases:
-            return kind
-    raise UserError("error.unknown_list", value=word, kinds=", ".join(LIST_WORDS))
 
 
 def _day_bounds(ctx: Context, day) -> tuple[datetime, datetime]:
@@ -54,17 +46,9 @@ def _query(ctx: Context, kind: str):
     me = ctx.actor.id
     today = ctx.i18n.local(ctx.now()).date()
     earliest_first = (Visit.start_at, Visit.id)
-    if kind == "pending":
-        waiting = [
-            (Visit.requester_id == me) & Visit.state.in_((s.REQUESTED, s.REVIEWED, s.CHANGES))
-        ]
-        if ctx.actor.has("admin"):
-            waiting.append((Visit.state == s.REQUESTED) & (Visit.requester_id != me))
-        if ctx.actor.has("supervisor"):
-            # not the supervisor's own request, nor one she reviewed herself: she cannot approve it
-            others = (Visit.requester_id != me) & (Visit.reviewed_by_id != me)
-            waiting.append((Visit.state == s.REVIEWED) & others)
-        return q.where(or_(*waiting)).order_by(*earliest_first)
+    if kind == "pending":  # which of them wait for me: pending() reads the machine's rules
+        mine_or_deciding = (Visit.requester_id == me) | Visit.state.in_(s.NEXT_DECISION)
+        return q.where(Visit.state.in_(WAITING), mine_or_deciding).order_by(*earliest_first)
     if kind == "today":
         return q.where(_happening(*_day_bounds(ctx, today))).order_by(*earliest_first)
     if kind == "week":  # Monday to Sunday
@@ -77,11 +61,28 @@ def _query(ctx: Context, kind: str):
     return q.order_by(Visit.start_at.desc(), Visit.id.desc())
 
 
+def pending(ctx: Context, visits: Iterable[Visit]) -> list[Visit]:
+    """The visits that wait for the actor: their own requests still undecided, and those whose
+    next decision the rules let them take (a supervisor standing in for the only admin too)."""
+    everyone = kit.staff(ctx)
+
+    def waits_for_me(v: Visit) -> bool:
+        if v.requester_id == ctx.actor.id:
+            return True
+        step = s.MACHINE.step(s.NEXT_DECISION.get(v.state, ""), v.state)
+        return step is not None and kit.refusal(s.MACHINE, step, ctx.actor, v, everyone) is None
+
+    return [v for v in visits if waits_for_me(v)]
+
+
 @commands("visit", "list", aliases=("ls", "列表", "查询"), options=filters.OPTIONS)
 def list_visits(ctx: Context, inv: Invocation) -> None:
-    kind = _kind(inv.args[0] if inv.args else None)
+    kind = listing.kind_of(inv.args[0] if inv.args else None, LIST_WORDS, "pending")
     query = _query(ctx, kind).where(*filters.conditions(ctx, inv))
-    visits = ctx.session.scalars(query.limit(listing.LIMIT + 1)).all()
+    if kind == "pending":
+        visits = pending(ctx, ctx.session.scalars(query))[: listing.LIMIT + 1]
+    else:
+        visits = ctx.session.scalars(query.limit(listing.LIMIT + 1)).all()
     shown = visits[: listing.LIMIT]
     more = listing.example(ctx, shown[0].room.site.code) if len(visits) > len(shown) else None
     body = ctx.i18n.render(ctx.locale, "visit_list", visits=shown, kind=kind, more=more, ref=ref)

@@ -21,6 +21,7 @@ CHECKED_OUT = "checked_out"
 
 OPEN = (REQUESTED, REVIEWED, CHANGES, APPROVED, CHECKED_IN)
 FINAL = (REJECTED, CANCELLED, CHECKED_OUT)
+NEXT_DECISION = {REQUESTED: "review", REVIEWED: "approve"}  # what a request waits for
 
 OWN = Exclude("requester_id", "error.own_request")
 REVIEWER = Exclude("reviewed_by_id", "error.already_reviewed")
