@@ -1,10 +1,12 @@
-"""Human references: ``V-12`` for visit 12 (later ``S-``, ``F-``, ``R-``)."""
+"""Human references: ``V-12`` for visit 12. Each workflow's machine names its kind here: the
+reference letters of the workflows announced so far (shutdowns, repairs, inspections) are
+reserved, so that no two kinds ever share a letter."""
 
 import re
 
 from handlers.errors import UserError
 
-PREFIXES = {"visit": "V", "shutdown": "S", "fault": "F", "repair": "R"}
+PREFIXES = {"visit": "V", "shutdown": "S", "fault": "F", "repair": "R", "inspection": "I"}
 _KINDS = {prefix: kind for kind, prefix in PREFIXES.items()}
 _REF = re.compile(r"^\s*#?([A-Za-z])\s*-?\s*(\d{1,9})\s*$")
 
