@@ -30,7 +30,7 @@ from benchmarks.kit import maintbot
 from benchmarks.kit.figures import pct, say
 from benchmarks.kit.scratch import scratch_dir
 from benchmarks.kit.servers import SetupError
-from handlers.faults import clocks
+from handlers.faults import timers
 from storage import migrate
 from storage.db import Database
 from storage.models import Deadline, Fault, OutboxMessage, Person
@@ -76,7 +76,7 @@ def seed(db: Database, count: int, first_due: datetime, window: float) -> None:
         )
         deadlines.append(
             {
-                "kind": clocks.RESPOND,
+                "kind": timers.RESPOND,
                 "subject_type": "fault",
                 "subject_id": i + 1,
                 "due_at": due,

@@ -7,18 +7,22 @@ jobs, Home sections and organisation-file section, all in one ``Workflow``. Its 
 through the kit: ``load`` a row, ``move`` it (state, role and guards checked, the row and the
 audit log written in one place), ``show`` its card and ``tell`` people.
 
-To add a workflow, copy ``handlers/visits/`` or ``handlers/faults/``:
+To add a workflow, copy ``handlers/faults/`` (the smaller) or ``handlers/visits/``:
 
-    handlers/<name>/__init__.py   WORKFLOW = Workflow(...)
+    handlers/<name>/__init__.py   WORKFLOW = Workflow(...): the parts below, listed once
                     states.py     MACHINE = Machine(...): states and steps, data only
-                    commands.py   commands = Commands(Area(...)); @commands(...) handlers
-                    cards.py      card(ctx, locale, row, viewer) -> Card, and its buttons
-                    form.py       FORM = Form(...) for the command that creates a row
-                    timers.py     deadline firers and periodic jobs, if it has any
+                    commands.py   commands = Commands(Area(...)); @commands(...) handlers that
+                                  kit.load / kit.move / kit.show / kit.tell
+                    cards.py      its card builder, BUTTONS (kit.Button per step), CARDS
+                    form.py       FORM = Form(...): the fields of the command that creates a row
+                    rules.py      its organisation-file section (an orgconfig.Section)
+                    timers.py     TIMERS (deadline kind → firer) and periodic jobs
+                    lists.py      its lists (listing.kind_of, listing's filters)
 
 then add ``WORKFLOW`` to ``handlers/workflows.py``, its model to ``storage/models.py`` with an
-Alembic migration, and its words to ``templates/{zh,en}/``. Nothing else changes: not the core,
-the runtime, the Home page or any adapter.
+Alembic migration, and its words to ``templates/{zh,en}/`` (the machine's states, actions and
+audit words, help and usage, card and notice templates). Nothing else changes: not the core,
+the runtime, the Home page or any adapter; a package left off the list fails a test.
 """
 
 from collections.abc import Callable, Iterable, Mapping

@@ -3,7 +3,7 @@
 from handlers import audit, kit
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.faults import clocks, policy, report
+from handlers.faults import policy, report, timers
 from handlers.faults import states as s
 from handlers.faults.cards import fault_card
 from handlers.faults.form import FORM
@@ -70,8 +70,8 @@ def declare(ctx: Context, inv: Invocation) -> None:
         new_state=s.DECLARED,
         details={"tier": fault.tier, "title": fault.title},
     )
-    clocks.arm(ctx, fault)
-    clocks.show(ctx, fault)
+    timers.arm(ctx, fault)
+    timers.show(ctx, fault)
     _answer(ctx, fault, "fault.declared")
 
 
@@ -82,8 +82,8 @@ def ack(ctx: Context, inv: Invocation) -> None:
     fault.acknowledged_at, fault.acknowledged_by_id = ctx.now(), ctx.actor.id
     ctx.session.flush()
     ctx.session.refresh(fault)
-    clocks.arm(ctx, fault)  # the response clock stops; the resolution clock runs on
-    clocks.show(ctx, fault)
+    timers.arm(ctx, fault)  # the response clock stops; the resolution clock runs on
+    timers.show(ctx, fault)
     _answer(ctx, fault, "fault.acked")
 
 
@@ -101,7 +101,7 @@ def update(ctx: Context, inv: Invocation) -> None:
         ctx, subject_type="fault", subject_id=fault.id, action="fault.update", comment=text
     )
     fault.updated_at = ctx.now()
-    clocks.show(ctx, fault)
+    timers.show(ctx, fault)
     ctx.reply(Text(ctx.t("fault.noted", ref=ref("fault", fault.id)), tone="success"))
 
 
@@ -126,8 +126,8 @@ def retier(ctx: Context, inv: Invocation) -> None:
         details={"from": old, "to": tier},
         comment=inv.rest(2) or None,
     )
-    clocks.arm(ctx, fault)  # recomputed from the declaration time
-    clocks.show(ctx, fault)
+    timers.arm(ctx, fault)  # recomputed from the declaration time
+    timers.show(ctx, fault)
     _answer(ctx, fault, "fault.retiered")
 
 
@@ -150,8 +150,8 @@ def resolve(ctx: Context, inv: Invocation) -> None:
     fault.resolved_at, fault.resolved_by_id, fault.resolution = now, ctx.actor.id, summary
     ctx.session.flush()
     ctx.session.refresh(fault)
-    clocks.stop(ctx, fault)
-    clocks.show(ctx, fault)
+    timers.stop(ctx, fault)
+    timers.show(ctx, fault)
     _answer(ctx, fault, "fault.resolved")
 
 
@@ -163,7 +163,7 @@ def close(ctx: Context, inv: Invocation) -> None:
         raise UserError("error.fault_cause_needed", ref=ref("fault", fault.id))
     kit.move(ctx, s.MACHINE, fault, "close", comment=cause)
     fault.closed_at, fault.root_cause = ctx.now(), cause
-    clocks.show(ctx, fault)
+    timers.show(ctx, fault)
     _answer(ctx, fault, "fault.closed")
     report.publish(ctx, fault)
 
@@ -179,8 +179,8 @@ def reopen(ctx: Context, inv: Invocation) -> None:
     fault.resolution = fault.root_cause = None  # the earlier ones stay in the audit log
     ctx.session.flush()
     ctx.session.refresh(fault)
-    clocks.arm(ctx, fault)  # the resolution clock runs again, against the original target
-    clocks.show(ctx, fault)
+    timers.arm(ctx, fault)  # the resolution clock runs again, against the original target
+    timers.show(ctx, fault)
     _answer(ctx, fault, "fault.reopened")
 
 
@@ -188,7 +188,7 @@ def reopen(ctx: Context, inv: Invocation) -> None:
 def refresh(ctx: Context, inv: Invocation) -> None:
     """Repaint the card where it is shown: the clicked WeCom card gets the current countdown."""
     fault = load(ctx, inv)
-    clocks.show(ctx, fault)
+    timers.show(ctx, fault)
     ctx.reply(fault_card(ctx, ctx.locale, fault, ctx.actor))
 
 

@@ -6,7 +6,7 @@ from handlers.errors import UserError
 from handlers.messages import Text
 from handlers.refs import ref
 from handlers.registry import Area, Commands, Invocation
-from handlers.visits import form, guard, overlap, reminders
+from handlers.visits import form, guard, overlap, timers
 from handlers.visits import states as s
 from handlers.visits.cards import CARDS, tone, visit_card
 from storage.models import Person, Visit
@@ -120,7 +120,7 @@ def _decide(ctx: Context, visit: Visit, action: str, comment: str | None) -> Non
         announce(ctx, visit, "reviewed", to=("requester",))
     else:
         visit.approved_by_id = ctx.actor.id
-        reminders.schedule_overrun(ctx, visit)
+        timers.schedule_overrun(ctx, visit)
         announce(ctx, visit, "approved", to=("requester", "responsible"))
     ctx.reply(Text(ctx.t(f"visit.done_{action}", ref=ref("visit", visit.id)), tone="success"))
 
@@ -200,7 +200,7 @@ def cancel(ctx: Context, inv: Invocation) -> None:
     )
     kit.move(ctx, s.MACHINE, visit, "cancel", comment=reason)
     visit.decision_note = reason
-    reminders.cancel_all(ctx, visit)
+    timers.cancel_all(ctx, visit)
     announce(ctx, visit, "cancelled", to=told)
     ctx.reply(Text(ctx.t("visit.cancelled", ref=ref("visit", visit.id)), tone="success"))
 

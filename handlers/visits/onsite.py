@@ -10,8 +10,8 @@ from handlers.messages import Text
 from handlers.refs import ref
 from handlers.registry import Commands, Invocation
 from handlers.values import parse_bool, parse_list
-from handlers.visits import reminders
 from handlers.visits import states as s
+from handlers.visits import timers
 from handlers.visits.cards import visit_card
 from handlers.visits.commands import announce, load
 from storage.models import Visit
@@ -58,7 +58,7 @@ def checkin(ctx: Context, inv: Invocation) -> None:
     kit.move(ctx, s.MACHINE, visit, "checkin", details=details)
     visit.checked_in_at, visit.checked_in_by_id = now, ctx.actor.id
     visit.access_card, visit.tools_in = card[:32], tools
-    reminders.schedule_overrun(ctx, visit)
+    timers.schedule_overrun(ctx, visit)
     announce(ctx, visit, "checked_in", to=("requester", "responsible"))
     ctx.reply(Text(ctx.t("visit.done_checkin", ref=ref("visit", visit.id), card=card), "success"))
     planned_end = visit.start_at + timedelta(minutes=visit.duration_minutes)
@@ -118,9 +118,9 @@ def checkout(ctx: Context, inv: Invocation) -> None:
     visit.checked_out_at, visit.checked_out_by_id = now, ctx.actor.id
     visit.tools_out, visit.tools_missing = counted, missing + extra
     visit.card_returned_at = now if returned else None
-    reminders.cancel_all(ctx, visit)
+    timers.cancel_all(ctx, visit)
     if not returned:
-        reminders.schedule_card_check(ctx, visit)
+        timers.schedule_card_check(ctx, visit)
     announce(ctx, visit, "checked_out", to=("requester",))
     if missing or extra or not returned:
         _flag(ctx, visit, missing, extra, returned)
@@ -165,6 +165,6 @@ def card_returned(ctx: Context, inv: Invocation) -> None:
         new_state=visit.state,
         comment=visit.access_card,
     )
-    reminders.cancel_all(ctx, visit)
+    timers.cancel_all(ctx, visit)
     announce(ctx, visit, "card_returned")
     ctx.reply(Text(ctx.t("visit.done_card", ref=ref("visit", visit.id)), tone="success"))
