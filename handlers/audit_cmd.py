@@ -9,7 +9,7 @@ from handlers.registry import Area, Commands
 commands = Commands(Area("audit", ("审计", "日志", "历史", "history", "log")))
 
 
-@commands("audit")
+@commands("audit", words=1)
 def show_audit(ctx: Context, inv) -> None:
     kind, ident = parse_ref(inv.arg(0, "ref"))
     subject = ref(kind, ident)

@@ -7,7 +7,7 @@ from handlers.registry import Area, Commands, Invocation
 commands = Commands(Area("home", ("inbox", "todo", "我的待办", "首页", "待办")))
 
 
-@commands("home")
+@commands("home", words=0)
 def home(ctx: Context, inv: Invocation) -> None:
     for text in ctx.registry.home:  # each workflow's lists of a person's open items
         invocation = ctx.registry.resolve(tokenize(text))

@@ -82,7 +82,7 @@ def on_call_now(ctx: Context, name: str) -> list[Person]:
     return [shift.person] if shift.person else []
 
 
-@commands("oncall")
+@commands("oncall", words=1)
 def show(ctx: Context, inv: Invocation) -> None:
     specs = [_schedule(ctx, inv.args[0])] if inv.args else ctx.org.oncall
     if not specs:
@@ -112,6 +112,7 @@ def show(ctx: Context, inv: Invocation) -> None:
     "override",
     aliases=("swap", "cover", "替班", "代班"),
     options={"from": ("从", "开始"), "to": ("到", "至", "结束"), "who": ("人员",)},
+    words=2,
 )
 def override(ctx: Context, inv: Invocation) -> None:
     spec = _schedule(ctx, inv.arg(0, "schedule"))
@@ -190,7 +191,7 @@ def _words(ctx: Context, row: OncallOverride) -> dict[str, str | int]:
     }
 
 
-@commands("oncall", "overrides", aliases=("替班列表", "替班安排"))
+@commands("oncall", "overrides", aliases=("替班列表", "替班安排"), words=1)
 def list_overrides(ctx: Context, inv: Invocation) -> None:
     """The overrides not over yet, current first, with who booked them."""
     query = select(OncallOverride).where(OncallOverride.ends_at > ctx.now())
@@ -203,7 +204,7 @@ def list_overrides(ctx: Context, inv: Invocation) -> None:
     ctx.reply(Card(title=title, body="\n".join(lines) or ctx.t("oncall.no_overrides")))
 
 
-@commands("oncall", "cancel", aliases=("取消替班", "撤销替班", "uncover"))
+@commands("oncall", "cancel", aliases=("取消替班", "撤销替班", "uncover"), words=1)
 def cancel(ctx: Context, inv: Invocation) -> None:
     """Take an override back: one not started yet goes, one under way ends now (the part
     served stays on record); the same people may do it as may book it."""

@@ -138,7 +138,7 @@ def _person_card(ctx: Context, person: Person) -> Card:
     )
 
 
-@commands("whoami", public=True)
+@commands("whoami", public=True, words=0)
 def whoami(ctx: Context, inv) -> None:
     if ctx.actor.id is None:
         ctx.reply(Text(ctx.t("error.unknown_user", user=ctx.origin.user or "?"), tone="warning"))
@@ -146,8 +146,8 @@ def whoami(ctx: Context, inv) -> None:
     ctx.reply(_person_card(ctx, ctx.session.get(Person, ctx.actor.id)))
 
 
-@commands("people", "list", aliases=("ls", "列表"))
-@commands("people", None)
+@commands("people", "list", aliases=("ls", "列表"), words=0)
+@commands("people", None, words=0)
 def people_list(ctx: Context, inv) -> None:
     people = ctx.session.scalars(select(Person).where(Person.active.is_(True))).all()
     lines = [
@@ -158,7 +158,7 @@ def people_list(ctx: Context, inv) -> None:
     ctx.reply(Card(title=ctx.t("people.title"), body="\n".join(lines) or "—"))
 
 
-@commands("role", "list", aliases=("show", "查看", "列表"))
+@commands("role", "list", aliases=("show", "查看", "列表"), words=1)
 def role_list(ctx: Context, inv) -> None:
     person = find(ctx.session, inv.args[0]) if inv.args else ctx.session.get(Person, ctx.actor.id)
     ctx.reply(_person_card(ctx, person))
@@ -204,11 +204,11 @@ def _admin_count(session: Session) -> int:
     )
 
 
-@commands("role", "grant", aliases=("add", "授予", "添加"))
+@commands("role", "grant", aliases=("add", "授予", "添加"), words=2)
 def role_grant(ctx: Context, inv) -> None:
     _change_role(ctx, inv, grant=True)
 
 
-@commands("role", "revoke", aliases=("remove", "rm", "撤销", "移除"))
+@commands("role", "revoke", aliases=("remove", "rm", "撤销", "移除"), words=2)
 def role_revoke(ctx: Context, inv) -> None:
     _change_role(ctx, inv, grant=False)

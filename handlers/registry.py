@@ -30,6 +30,7 @@ class Spec:
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
     public: bool = False  # usable by someone the organisation does not know
     form: Form | None = None  # the fields it takes, for a platform that asks for them
+    words: int | None = None  # the most words it takes besides options; None: free text
 
     @property
     def key(self) -> str:
@@ -84,13 +85,17 @@ class Commands:
         options: dict[str, tuple[str, ...]] | None = None,
         form: Form | None = None,
         public: bool = False,
+        words: int | None = None,
     ):
         """Declare the handler ``func(ctx, invocation)`` of ``area_name verb``; a form's fields
-        are its options (with their aliases), besides any ``options`` of its own."""
+        are its options (with their aliases), besides any ``options`` of its own. ``words``:
+        how many words it reads besides its options (a reference, a schedule…): more are
+        refused, never dropped (``tools=a, b`` unquoted leaves ``b`` over); None: it reads
+        free text."""
 
         def declare(func):
             every = {**(form.options if form else {}), **(options or {})}
-            self.specs.append(Spec(area_name, verb, func, aliases, every, public, form))
+            self.specs.append(Spec(area_name, verb, func, aliases, every, public, form, words))
             return func
 
         return declare
@@ -181,6 +186,8 @@ class Registry:
                 suggestion=_suggest(word, verb_words) if word else "",
                 verbs=", ".join(s.verb for s in specs if s.verb),
             )
+        if spec.words is not None and len(rest) > spec.words:
+            raise UserError("error.extra_words", extra=" ".join(rest[spec.words :]), usage=spec.key)
         return Invocation(spec, rest, _canonical_options(spec, parsed.options))
 
 

@@ -19,6 +19,7 @@ from tests.visits_kit import (
     sh,
     t,
     visit,
+    visit_in,
 )
 
 pytestmark = BACKEND_AGNOSTIC
@@ -330,3 +331,18 @@ def test_every_missing_argument_is_named_in_both_languages(chat):
 def test_a_missing_argument_is_named_in_the_readers_language(chat):
     answer = refused(chat, "dan", "故障 解决")
     assert answer == "缺少参数 编号。用法：/maint fault resolve F-3 <处理总结>"
+
+
+def test_words_a_command_does_not_read_are_refused_never_dropped(chat):
+    """Unquoted ``tools=multimeter, laptop`` leaves ``laptop`` as a word of its own: the
+    check-in is refused with how to quote, instead of recording one tool and dropping one."""
+    ref = visit_in(chat, "approved")
+    checkin = f"visit checkin {ref} card=A-1 verified=yes briefing=yes early=x"
+    typed = f"{checkin} tools=multimeter, laptop"
+    answer = refused(chat, "bob", typed, ref)
+    assert answer == t(chat, "error.extra_words", extra="laptop", usage="visit.checkin")
+    assert refused(chat, "alice", f"visit edit {ref} task=replace disk", ref).startswith(
+        t(chat, "error.extra_words", extra="disk", usage="visit.edit").split(".")[0]
+    )
+    ok(chat, "bob", f'{checkin} tools="multimeter, laptop"')
+    assert visit(chat, ref).tools_in == ["multimeter", "laptop"]

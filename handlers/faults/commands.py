@@ -75,7 +75,7 @@ def declare(ctx: Context, inv: Invocation) -> None:
     _answer(ctx, fault, "fault.declared")
 
 
-@commands("fault", "ack", aliases=("acknowledge", "take", "确认", "响应", "接单"))
+@commands("fault", "ack", aliases=("acknowledge", "take", "确认", "响应", "接单"), words=1)
 def ack(ctx: Context, inv: Invocation) -> None:
     fault = load(ctx, inv)
     kit.move(ctx, s.MACHINE, fault, "ack")
@@ -184,7 +184,7 @@ def reopen(ctx: Context, inv: Invocation) -> None:
     _answer(ctx, fault, "fault.reopened")
 
 
-@commands("fault", "refresh", aliases=("刷新",))
+@commands("fault", "refresh", aliases=("刷新",), words=1)
 def refresh(ctx: Context, inv: Invocation) -> None:
     """Repaint the card where it is shown: the clicked WeCom card gets the current countdown."""
     fault = load(ctx, inv)
@@ -192,7 +192,7 @@ def refresh(ctx: Context, inv: Invocation) -> None:
     ctx.reply(fault_card(ctx, ctx.locale, fault, ctx.actor))
 
 
-@commands("fault", "show", aliases=("view", "get", "查看", "详情"))
+@commands("fault", "show", aliases=("view", "get", "查看", "详情"), words=1)
 def show(ctx: Context, inv: Invocation) -> None:
     fault = load(ctx, inv, lock=False)
     ctx.reply(fault_card(ctx, ctx.locale, fault, ctx.actor))

@@ -23,7 +23,11 @@ LISTS = {
 
 
 @commands(
-    "fault", "list", aliases=("ls", "列表"), options={**listing.SITE_OPTION, **listing.DATE_OPTIONS}
+    "fault",
+    "list",
+    aliases=("ls", "列表"),
+    options={**listing.SITE_OPTION, **listing.DATE_OPTIONS},
+    words=1,
 )
 def list_faults(ctx: Context, inv: Invocation) -> None:
     kind = listing.kind_of(inv.args[0] if inv.args else None, LISTS, "open")

@@ -163,6 +163,7 @@ def request_changes(ctx: Context, inv: Invocation) -> None:
     "edit",
     aliases=("update", "resubmit", "修改", "重新提交"),
     options={**form.FORM.options, **form.IDENTITY_PARTS},
+    words=1,
 )
 def edit(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx, inv)
@@ -205,7 +206,7 @@ def cancel(ctx: Context, inv: Invocation) -> None:
     ctx.reply(Text(ctx.t("visit.cancelled", ref=ref("visit", visit.id)), tone="success"))
 
 
-@commands("visit", "show", aliases=("view", "get", "查看", "详情"))
+@commands("visit", "show", aliases=("view", "get", "查看", "详情"), words=1)
 def show(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx, inv, lock=False)
     ctx.reply(visit_card(ctx, ctx.locale, visit, ctx.actor))

@@ -75,7 +75,7 @@ def pending(ctx: Context, visits: Iterable[Visit]) -> list[Visit]:
     return [v for v in visits if waits_for_me(v)]
 
 
-@commands("visit", "list", aliases=("ls", "列表", "查询"), options=filters.OPTIONS)
+@commands("visit", "list", aliases=("ls", "列表", "查询"), options=filters.OPTIONS, words=1)
 def list_visits(ctx: Context, inv: Invocation) -> None:
     kind = listing.kind_of(inv.args[0] if inv.args else None, LIST_WORDS, "pending")
     query = _query(ctx, kind).where(*filters.conditions(ctx, inv))
@@ -140,7 +140,7 @@ def _row(ctx: Context, v: Visit) -> list[str]:
     ]
 
 
-@commands("visit", "export", aliases=("csv", "导出", "登记簿"))
+@commands("visit", "export", aliases=("csv", "导出", "登记簿"), words=2)
 def export(ctx: Context, inv: Invocation) -> None:
     """The visitor log (访客登记簿): every check-in between two dates, as CSV."""
     if not (ctx.actor.has("admin") or ctx.actor.has("supervisor")):

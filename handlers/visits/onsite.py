@@ -39,7 +39,11 @@ def _require_yes(inv: Invocation, key: str, error: str) -> None:
 
 
 @commands(
-    "visit", "checkin", aliases=("check-in", "arrive", "签到", "入场"), options=CHECKIN_OPTIONS
+    "visit",
+    "checkin",
+    aliases=("check-in", "arrive", "签到", "入场"),
+    options=CHECKIN_OPTIONS,
+    words=1,
 )
 def checkin(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx, inv)
@@ -100,7 +104,11 @@ def tool_difference(before: list[str], after: list[str]) -> tuple[list[str], lis
 
 
 @commands(
-    "visit", "checkout", aliases=("check-out", "leave", "签出", "离场"), options=CHECKOUT_OPTIONS
+    "visit",
+    "checkout",
+    aliases=("check-out", "leave", "签出", "离场"),
+    options=CHECKOUT_OPTIONS,
+    words=1,
 )
 def checkout(ctx: Context, inv: Invocation) -> None:
     visit = load(ctx, inv)
@@ -147,7 +155,7 @@ def _flag(ctx: Context, visit: Visit, missing, extra, returned: bool) -> None:
     notify.role(ctx, "admin", build, subject, skip={ctx.actor.id})
 
 
-@commands("visit", "card", aliases=("card-returned", "return-card", "还卡", "归还"))
+@commands("visit", "card", aliases=("card-returned", "return-card", "还卡", "归还"), words=1)
 def card_returned(ctx: Context, inv: Invocation) -> None:
     """Record an access card handed back after check-out."""
     visit = load(ctx, inv)
