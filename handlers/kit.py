@@ -82,9 +82,9 @@ class Machine:
     model: type
     created: str
     steps: tuple[Step, ...]
-    state_label: str = "state.{state}"
-    action_label: str = "action.{action}"
-    not_now: str = "error.bad_state"
+    state_label: str  # e.g. "state.fault_{state}"
+    action_label: str  # e.g. "action.fault_{action}"
+    not_now: str  # e.g. "error.fault_bad_state", given action, state, ref (and did, you, by)
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -119,11 +119,11 @@ def staff(ctx: Context) -> Staff:
 def refusal(machine: Machine, step: Step, actor: Actor, row, everyone: Staff) -> UserError | None:
     """Why ``actor`` may not take ``step`` on ``row`` (None: they may). The people a step
     excludes hear why first, in the table's order; then the owner, the role and the stand-in."""
-    if step.role is None:
-        return None
     for rule in step.excludes:
         if actor.id is not None and actor.id == getattr(row, rule.column):
             return Forbidden(rule.error, ref=ref(machine.kind, row.id))
+    if step.role is None:
+        return None
     if (step.owner and actor.id == getattr(row, step.owner)) or actor.has(step.role):
         return None
     excluded = {getattr(row, rule.column) for rule in step.excludes}

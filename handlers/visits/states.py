@@ -47,5 +47,7 @@ MACHINE = Machine(
         Step("edit", (REQUESTED, CHANGES), REQUESTED, **_OWNER),
         Step("cancel", (REQUESTED, REVIEWED, CHANGES, APPROVED), CANCELLED, **_OWNER),
     ),
+    state_label="state.{state}",
+    action_label="action.{action}",
     not_now="error.visit_bad_state",
 )
