@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from handlers import roles
 from handlers.clock import Clock
-from handlers.i18n import I18n, examples
+from handlers.i18n import I18n
 from handlers.messages import Message
 from handlers.orgconfig import Organisation
 from handlers.platforms import Platform
@@ -63,7 +63,7 @@ class Context:
 
     def t(self, key: str, **params) -> str:
         """A catalog string in the actor's language; examples in it are dated from today."""
-        ex = examples(self.now(), self.i18n.tz, self.org.visits.lead_time_days)
+        ex = self.registry.examples(self.org, self.i18n.local(self.now()).date())
         return self.i18n.t(self.actor.locale, key, ex=ex, **params)
 
     def reply(self, message: Message) -> None:

@@ -18,7 +18,7 @@ from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError
 from handlers.forms import Form
 from handlers.grammar import Parsed, redact, tokenize
-from handlers.i18n import I18n, examples
+from handlers.i18n import I18n
 from handlers.kit import Periodic, Workflow
 from handlers.messages import Message, Text
 from handlers.orgconfig import Organisation
@@ -50,7 +50,11 @@ class Core:
 
     def __post_init__(self) -> None:
         groups = [*self.basics, *(c for w in self.workflows for c in w.commands)]
-        self.registry = Registry(groups, home=[h for w in self.workflows for h in w.home])
+        self.registry = Registry(
+            groups,
+            home=[h for w in self.workflows for h in w.home],
+            examples=[w.examples for w in self.workflows if w.examples],
+        )
         self.firers = ChainMap(*(w.timers for w in self.workflows))
         self.periodic: tuple[Periodic, ...] = tuple(p for w in self.workflows for p in w.periodic)
 
@@ -133,7 +137,7 @@ class Core:
 
     def examples(self) -> dict[str, str]:
         """The dates that examples in usage strings and hints show (see i18n.examples)."""
-        return examples(self.clock.now(), self.i18n.tz, self.org.visits.lead_time_days)
+        return self.registry.examples(self.org, self.i18n.local(self.clock.now()).date())
 
     def _unknown_user(self, origin: Origin, locale: str) -> Text:
         return Text(self.i18n.t(locale, "error.unknown_user", user=origin.user or "?"), "warning")

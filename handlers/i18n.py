@@ -39,19 +39,6 @@ def keep_line_breaks(source: str) -> str:
     return "\n".join(lines)
 
 
-def examples(now: datetime, tz: ZoneInfo, lead_days: int) -> dict[str, str]:
-    """Dates for the examples in usage strings and hints (the ``ex`` parameter), counted from
-    today so that no example is ever in the past: ``day`` is the first day a visit may be
-    requested for (``lead_days`` ahead, at least tomorrow); ``month_start`` and ``today`` span
-    this month so far."""
-    today = now.astimezone(tz).date()
-    return {
-        "day": (today + timedelta(days=max(lead_days, 1))).isoformat(),
-        "today": today.isoformat(),
-        "month_start": today.replace(day=1).isoformat(),
-    }
-
-
 class I18n:
     """Renders catalog strings and templates in a locale, showing times in one time zone."""
 

@@ -27,7 +27,7 @@ the runtime, the Home page or any adapter; a package left off the list fails a t
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -265,6 +265,8 @@ class Workflow:
     timers: Mapping[str, Callable] = field(default_factory=dict)  # deadline kind → firer
     periodic: tuple[Periodic, ...] = ()
     home: tuple[str, ...] = ()  # the typed commands whose answers are its Home sections
+    # dates its usage examples show, from the organisation file and today ({"day": …})
+    examples: Callable[[Any, date], dict[str, str]] | None = None
     settings: type[BaseModel] | None = None  # its organisation-file section
 
 

@@ -7,6 +7,8 @@ workflow list (handlers/workflows.py), and every adapter's typed words are resol
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from handlers.context import Context
 from handlers.errors import UserError
@@ -121,8 +123,15 @@ def _suggest(word: str, candidates: list[str]) -> str:
 class Registry:
     """Every command of the bot, read from the modules' ``Commands``: word resolution, help."""
 
-    def __init__(self, groups: Iterable[Commands], *, home: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        groups: Iterable[Commands],
+        *,
+        home: Iterable[str] = (),
+        examples: Iterable[Callable[[Any, date], dict[str, str]]] = (),
+    ) -> None:
         self.home = tuple(home)  # the typed commands whose answers make up a person's Home
+        self._examples = tuple(examples)
         self.areas: dict[str, Area] = {}
         self.commands: dict[tuple[str, str | None], Spec] = {}
         groups = list(groups)
@@ -134,6 +143,15 @@ class Registry:
             if spec.area not in self.areas or (spec.area, spec.verb) in self.commands:
                 raise ValueError(f"command {spec.key!r}: unknown area or declared twice")
             self.commands[(spec.area, spec.verb)] = spec
+
+    def examples(self, org, today: date) -> dict[str, str]:
+        """Dates for the examples in usage strings and hints (their ``ex``), counted from today
+        so that no example is ever in the past: ``today`` and ``month_start``, and what each
+        workflow adds (the first day a visit may be requested for: ``day``)."""
+        found = {"today": today.isoformat(), "month_start": today.replace(day=1).isoformat()}
+        for make in self._examples:
+            found.update(make(org, today))
+        return found
 
     def area_of(self, word: str) -> str | None:
         folded = _fold(word)

@@ -10,4 +10,5 @@ WORKFLOW = Workflow(
     timers=timers.TIMERS,
     home=("visit list pending", "visit list mine"),
     settings=rules.VisitRules,
+    examples=rules.examples,
 )
