@@ -13,7 +13,6 @@ from handlers.i18n import LOCALES
 from handlers.refs import PREFIXES
 from tests.visits_kit import (
     audit_of,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     request,

@@ -11,7 +11,6 @@ import yaml
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     REQUEST,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     refused,

@@ -205,6 +205,7 @@ def working_and_failing():
     deadlines.FIRERS.pop(BOOM, None)
 
 
+@pytest.mark.logs_errors("handlers.deadlines")
 def test_a_failing_firer_fails_only_its_own_row(core, clock, working_and_failing, caplog):
     first = schedule(core, timedelta(minutes=1), kind=WORKING, subject_id=1)
     broken = schedule(core, timedelta(minutes=2), kind=BOOM, subject_id=2)
@@ -226,6 +227,7 @@ def test_a_failing_firer_fails_only_its_own_row(core, clock, working_and_failing
     assert core.sweep_deadlines() == 0  # a failed row is not retried
 
 
+@pytest.mark.logs_errors("handlers.deadlines")
 def test_an_unknown_kind_is_marked_failed(core, clock, fired, caplog):
     unknown = schedule(core, timedelta(minutes=1), kind="test.nobody-fires-this")
     known = schedule(core, timedelta(minutes=1))

@@ -7,7 +7,6 @@ import pytest
 
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     sh,

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.visits_kit import (
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     request,

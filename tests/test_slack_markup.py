@@ -267,6 +267,7 @@ def test_a_click_without_a_usable_response_url_is_answered_by_dm(bot, slack, res
     assert [r.target for r in answers if not r.target.partition(" ")[2]] == []
 
 
+@pytest.mark.logs_errors("bot.delivery")
 @BACKEND_AGNOSTIC
 @pytest.mark.parametrize(
     ("kind", "target"),

@@ -107,6 +107,7 @@ def test_building_the_slack_app_logs_no_warning(tmp_path, fake, caplog, monkeypa
     assert [r.getMessage() for r in caplog.records if r.name.startswith("slack_bolt")] == []
 
 
+@pytest.mark.logs_errors("bot.runtime", "handlers.core")  # the core cannot reach the database
 def test_healthz_is_503_while_the_database_is_unreachable(tmp_path, fake):
     home = tmp_path / "data"
     home.mkdir()

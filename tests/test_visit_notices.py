@@ -10,7 +10,6 @@ from tests.visits_kit import (
     PATHS,
     REQUEST,
     new_outbox,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     request,

@@ -11,7 +11,6 @@ from tests.visits_kit import (
     audit_of,
     deadlines,
     new_outbox,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     sh,

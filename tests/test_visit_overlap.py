@@ -14,7 +14,6 @@ from storage.db import Database
 from storage.models import Visit
 from tests.visits_kit import (
     REQUEST,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     refused,

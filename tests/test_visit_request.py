@@ -14,7 +14,6 @@ from tests.visits_kit import (
     audit_of,
     everything_stored,
     message_dump,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     refused,

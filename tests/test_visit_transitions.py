@@ -8,7 +8,6 @@ from handlers.visits import states as s
 from tests.visits_kit import (
     PATHS,
     audit_of,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     request,
