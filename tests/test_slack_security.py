@@ -14,6 +14,7 @@ import pytest
 
 from tests import slack_requests as sr
 from tests import slack_server
+from tests.chat import catalog
 
 # The adapter's behaviour does not depend on the backend: test_slack_delivery runs there.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("served_url", ["sqlite"], indirect=True)]
@@ -253,7 +254,7 @@ def test_a_button_value_that_is_not_ours_gets_a_polite_message(bot, fake, visit)
         hooks[hook] = value
     for hook, value in hooks.items():
         [answer] = fake.wait_for(f"hooks/{hook}")
-        assert "That button no longer works" in answer.args["text"], value
+        assert answer.args["text"] == catalog("slack.bad_action"), value
     assert bot.state(visit) == "requested"
 
 

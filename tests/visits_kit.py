@@ -165,6 +165,23 @@ def t(chat: Chat, key: str, locale: str = "en", **params) -> str:
     return chat.core.i18n.t(locale, key, **{"ex": chat.core.examples(), **params})
 
 
+def not_now(chat: Chat, ref: str, action: str, who: str, locale: str = "en") -> str:
+    """The refusal of ``action`` by ``who`` in the visit's current state: it names the state,
+    the action, and who took the step that led there ("you" when it was ``who``)."""
+    last = audit_of(chat, ref)[-1]
+    return t(
+        chat,
+        "error.visit_bad_state",
+        locale,
+        action=action,
+        state=visit(chat, ref).state,
+        ref=ref,
+        did=last.action.removeprefix("visit."),
+        you=last.actor_label.endswith(f"({who})"),
+        by=last.actor_label.split(" (")[0],
+    )
+
+
 def new_outbox(chat: Chat, since: int, *, updates: bool = False):
     """Outbox rows queued since ``since``: new messages, or (``updates``) rewrites of cards."""
     return [r for r in chat.outbox()[since:] if (r.replaces_id is not None) == updates]
