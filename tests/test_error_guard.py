@@ -1,7 +1,10 @@
 """The internal-error guard of tests/conftest.py: a test fails when the product logged an ERROR
-it did not declare, whether a command, a deadline firer or the outbox courier caught it."""
+it did not declare, whether a command, a deadline firer or the outbox courier caught it, in the
+tests' own process or in a served bot's log."""
 
 import pytest
+
+from tests.slack_server import served_errors
 
 pytest_plugins = ["pytester"]
 
@@ -76,3 +79,21 @@ def test_undeclared_errors_fail_the_test_and_declared_ones_do_not(pytester):
         "test_a_declared_logger_allows_no_other",
     }
     result.stdout.fnmatch_lines(["*the product logged errors:*", "*handlers.deadlines: *"])
+
+
+SERVED_LOG = """\
+2026-12-02 08:34:36,100 INFO bot.server: listening
+2026-12-02 08:34:36,378 ERROR bot.delivery: outbox 12 to slack:CVISITS failed: not_in_channel
+2026-12-02 08:34:36,400 ERROR slack_sdk.web.base_client: Failed to decode Slack API response
+2026-12-02 08:34:36,500 WARNING bot.server: unreadable Slack request
+2026-12-02 08:34:36,600 ERROR handlers.core: command failed [0a1b2c3d]: 'whoami' from slack
+Traceback (most recent call last):
+RuntimeError: ERROR bot.delivery: not a log line
+"""
+
+
+def test_a_served_bots_log_is_read_for_the_products_errors():
+    delivery, core = SERVED_LOG.splitlines()[1], SERVED_LOG.splitlines()[4]
+    assert served_errors(SERVED_LOG) == [delivery, core]
+    assert served_errors(SERVED_LOG, ("bot.delivery",)) == [core]
+    assert served_errors(SERVED_LOG, ("bot", "handlers")) == []

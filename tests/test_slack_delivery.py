@@ -97,6 +97,7 @@ def test_429_and_500_are_retried_later_and_delivered_exactly_once(bot, fake):
     assert sorted(r.attempts for r in rows if r.attempts > 1) == [2, 2, 2]
 
 
+@pytest.mark.logs_errors("bot.delivery")
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel"])
 def test_a_permanent_channel_error_is_not_retried_and_the_admins_are_told(bot, fake, error):
     fake.channel_error(VISITS, error)
@@ -134,6 +135,7 @@ def test_a_permanent_channel_error_is_not_retried_and_the_admins_are_told(bot, f
     assert Counter(c.args["channel"] for c in reports) == {dm_channel_id(BOB): 1, ADMIN: 1}
 
 
+@pytest.mark.logs_errors("bot.delivery")
 def test_an_expired_response_url_is_not_shown_to_the_admins(bot, fake):
     """A response URL lets anyone post into the user's channel for 30 minutes; once expired (404)
     there is nothing for an admin to fix. Reporting it leaks the URL into #admin and DMs, with
