@@ -168,13 +168,14 @@ def t(chat: Chat, key: str, locale: str = "en", **params) -> str:
 def not_now(chat: Chat, ref: str, action: str, who: str, locale: str = "en") -> str:
     """The refusal of ``action`` by ``who`` in the visit's current state: it names the state,
     the action, and who took the step that led there ("you" when it was ``who``)."""
-    last = audit_of(chat, ref)[-1]
+    state = visit(chat, ref).state
+    last = [e for e in audit_of(chat, ref) if e.new_state == state][-1]
     return t(
         chat,
         "error.visit_bad_state",
         locale,
         action=action,
-        state=visit(chat, ref).state,
+        state=state,
         ref=ref,
         did=last.action.removeprefix("visit."),
         you=last.actor_label.endswith(f"({who})"),
