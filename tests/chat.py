@@ -34,6 +34,17 @@ def _i18n(locale: str) -> I18n:
     return I18n(TZ, locale)
 
 
+def catalog(key: str, locale: str = "en", **params) -> str:
+    """A catalog string, for tests that have no Chat (the served bot, the platform senders)."""
+    return _i18n(locale).t(locale, key, **params)
+
+
+def opening(key: str, param: str, locale: str = "en", **params) -> str:
+    """A catalog string's fixed start, up to where ``param`` goes (for text whose value the
+    test cannot know, such as a count or an incident id)."""
+    return catalog(key, locale, **params, **{param: "\x00"}).split("\x00")[0]
+
+
 @dataclass
 class Chat:
     core: Core

@@ -3,8 +3,11 @@ and a ``Chat`` that drives the core as people from a small organisation.
 
 ``MAINTBOT_TEST_DATABASES`` (comma list, default ``sqlite``) chooses the backends; CI sets
 ``sqlite,postgresql,mariadb``. A requested backend that cannot be reached fails the run.
+
+Every test fails when the product logged an ERROR it did not declare (``no_internal_errors``).
 """
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -41,6 +44,58 @@ ORG_FILE = Path(__file__).with_name("org.yaml")
 BACKEND_AGNOSTIC = pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 # Monday 2026-11-23 10:00 in Shanghai.
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+# The product's own loggers: the core, its timers and queue (handlers.*), the served bot and the
+# outbox courier (bot.*), storage.*. Their ERRORs are caught failures nobody sees but in the log.
+PRODUCT_LOGGERS = ("handlers", "bot", "storage")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "logs_errors(*loggers): the test provokes ERRORs from these loggers (and their children) "
+        "on purpose, e.g. a delivery that gives up, in this process or in the served bot its "
+        "module shares; any other ERROR still fails it",
+    )
+
+
+def undeclared(logger: str, allowed: tuple[str, ...]) -> bool:
+    """A product logger that ``allowed`` (loggers declared by a test, children included) does
+    not cover."""
+    declared = any(logger == name or logger.startswith(name + ".") for name in allowed)
+    return logger.split(".")[0] in PRODUCT_LOGGERS and not declared
+
+
+class _ErrorRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_internal_errors(request) -> Iterator[None]:
+    """Fail a test when the product logged an ERROR: a command, a deadline firer, the outbox or
+    an adapter caught an exception and answered politely, so only the log shows it. A test that
+    provokes one on purpose declares its logger with ``@pytest.mark.logs_errors("bot.delivery")``.
+    """
+    marker = request.node.get_closest_marker("logs_errors")
+    allowed = tuple(marker.args) if marker else ()
+    collector = _ErrorRecords()
+    loggers = [logging.getLogger(name) for name in PRODUCT_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(collector)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(collector)
+    unexpected = [r for r in collector.records if undeclared(r.name, allowed)]
+    if unexpected:
+        formatter = logging.Formatter("%(name)s: %(message)s")
+        logged = "\n".join(formatter.format(r) for r in unexpected)
+        pytest.fail(f"the product logged errors:\n{logged}", pytrace=False)
 
 
 def _scratch_database(backend: str) -> Iterator[str]:

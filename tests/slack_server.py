@@ -39,13 +39,20 @@ from storage import migrate
 from storage.db import Database
 from storage.models import AuditEntry, Fault, OutboxMessage, Visit
 from tests import slack_requests as sr
-from tests.conftest import BACKENDS, ORG_FILE, _scratch_database
+from tests.conftest import BACKENDS, ORG_FILE, _scratch_database, undeclared
 from tests.fake_slack import FakeSlack
 
 BIN = Path(sys.executable).with_name("maintbot")
 COMMAND = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "bot.cli"]
 HOST = "127.0.0.1"
 ACTIONS = "actions"
+# an ERROR (or worse) line of the served log, in bot.settings.configure_logging's format
+ERROR_LINE = re.compile(r"^\S+ \S+ (?:ERROR|CRITICAL) (\S+): .*$", re.M)
+
+
+def served_errors(log: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    """The ERROR lines the product's loggers wrote to a served log, but those of ``allowed``."""
+    return [m.group() for m in ERROR_LINE.finditer(log) if undeclared(m[1], allowed)]
 
 
 def free_port() -> int:
@@ -294,8 +301,11 @@ def served(
     *,
     extra_env: dict | None = None,
     args: tuple[str, ...] = (),
+    logs_errors: tuple[str, ...] = (),
 ) -> Iterator[ServedBot]:
-    """``maintbot serve --port P [args]`` in a subprocess, ready when ``/healthz`` answers 200."""
+    """``maintbot serve --port P [args]`` in a subprocess, ready when ``/healthz`` answers 200.
+    Its log must hold no ERROR from the product's loggers but those of ``logs_errors``, as
+    the internal-error guard asks of the tests' own process."""
     port = free_port()
     env = serve_env(
         {
@@ -340,6 +350,9 @@ def served(
             proc.kill()
             proc.wait()
         bot.db.dispose()
+    errors = served_errors(bot.log(), logs_errors)
+    if errors:
+        pytest.fail("the served bot logged errors:\n" + "\n".join(errors), pytrace=False)
 
 
 @contextlib.contextmanager
@@ -419,7 +432,15 @@ def fake(served_url) -> Iterator[FakeSlack]:
         yield f
 
 
+def declared_errors(module: pytest.Module) -> tuple[str, ...]:
+    """The loggers the module's tests declare they provoke ERRORs from (``logs_errors``): the
+    served bot they share may log those."""
+    tests = [i for i in module.session.items if i.getparent(pytest.Module) is module]
+    return tuple({name for i in tests for m in i.iter_markers("logs_errors") for name in m.args})
+
+
 @pytest.fixture(scope="module")
-def bot(fake, served_url, tmp_path_factory) -> Iterator[ServedBot]:
-    with served(fake, served_url, tmp_path_factory.mktemp("serve")) as b:
+def bot(request, fake, served_url, tmp_path_factory) -> Iterator[ServedBot]:
+    workdir = tmp_path_factory.mktemp("serve")
+    with served(fake, served_url, workdir, logs_errors=declared_errors(request.node)) as b:
         yield b

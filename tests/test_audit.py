@@ -13,7 +13,6 @@ from handlers.refs import PREFIXES
 from handlers.workflows import WORKFLOWS
 from tests.visits_kit import (
     audit_of,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     request,
@@ -38,19 +37,20 @@ def test_the_trail_shows_who_when_what_and_from_where_in_order(chat):
     card = chat.card("erin", f"audit {ref}")
     assert card.title == t(chat, "audit.title", subject=ref)
     assert [(f.label, f.value) for f in card.fields] == [(t(chat, "audit.count"), "6")]
+    new, reviewed, approved, onsite, out = (
+        t(chat, f"state.{s}")
+        for s in ("requested", "reviewed", "approved", "checked_in", "checked_out")
+    )
     assert card.body.splitlines() == [
-        "2026-11-23 10:00  Alice Engineer (alice) via console (alice): requested"
-        "  — → awaiting admin review",
+        f"2026-11-23 10:00  Alice Engineer (alice) via console (alice): requested  — → {new}",
         "2026-11-23 10:05  Bob Admin (bob) via console (bob): reviewed"
-        '  awaiting admin review → awaiting supervisor approval  "fine by me"',
+        f'  {new} → {reviewed}  "fine by me"',
         "2026-11-23 11:05  Carol Supervisor (carol) via console (carol): approved"
-        "  awaiting supervisor approval → approved",
-        "2026-11-25 08:50  Amy Admin (amy) via console (amy): checked in"
-        "  approved → checked in (on site)",
-        "2026-11-25 10:40  Amy Admin (amy) via console (amy): checked out"
-        "  checked in (on site) → checked out",
+        f"  {reviewed} → {approved}",
+        f"2026-11-25 08:50  Amy Admin (amy) via console (amy): checked in  {approved} → {onsite}",
+        f"2026-11-25 10:40  Amy Admin (amy) via console (amy): checked out  {onsite} → {out}",
         "2026-11-25 10:55  Bob Admin (bob) via console (bob): access card returned"
-        '  checked out → checked out  "A-07"',
+        f'  {out} → {out}  "A-07"',
     ]
 
 

@@ -48,7 +48,7 @@ from handlers.core import Core
 from handlers.i18n import I18n
 from handlers.messages import plain_text
 from storage.db import Database
-from tests.chat import platforms
+from tests.chat import catalog, platforms
 from tests.slack_server import wait_until
 
 pytestmark = pytest.mark.slow
@@ -319,8 +319,8 @@ def test_english_speakers(tmp_path):
     me = run.turn("erin", "whoami").text
     assert "Roles: engineer" in me and "Language: en" in me
     filed = run.turns[1].text
-    assert "✔ Visit request V-1 filed; it now waits for admin review." in filed
-    assert "│ When: " in filed and "[awaiting admin review]" in filed
+    assert f"✔ {catalog('visit.filed', ref='V-1')}" in filed
+    assert "│ When: " in filed and f"[{catalog('state.requested')}]" in filed
     to_bob = filed[filed.index("📨 → @bob") :]
     assert "机房访问申请：replace disk  [待管理员审核]" in to_bob
     assert "角色: 工程师" in run.turn("alice", "whoami").text

@@ -218,6 +218,7 @@ def working_and_failing():
     TIMERS.pop(BOOM, None)
 
 
+@pytest.mark.logs_errors("handlers.deadlines")
 def test_a_failing_firer_fails_only_its_own_row(core, clock, working_and_failing, caplog):
     first = schedule(core, timedelta(minutes=1), kind=WORKING, subject_id=1)
     broken = schedule(core, timedelta(minutes=2), kind=BOOM, subject_id=2)
@@ -239,6 +240,7 @@ def test_a_failing_firer_fails_only_its_own_row(core, clock, working_and_failing
     assert core.sweep_deadlines() == 0  # a failed row is not retried
 
 
+@pytest.mark.logs_errors("handlers.deadlines")
 def test_an_unknown_kind_is_marked_failed(core, clock, fired, caplog):
     unknown = schedule(core, timedelta(minutes=1), kind="test.nobody-fires-this")
     known = schedule(core, timedelta(minutes=1))
@@ -305,7 +307,7 @@ def test_concurrent_sweepers_fire_each_deadline_exactly_once(db, clock, org, fir
     start = threading.Barrier(sweepers)
     errors: list[Exception] = []
     databases = [Database(db.url) for _ in range(sweepers)]
-    cores = [Core(d, clock, core.i18n, org, core.platforms) for d in databases]
+    cores = [core_with_test_timers(d, clock, org) for d in databases]
     threads = [threading.Thread(target=_sweep_until_done, args=(c, start, errors)) for c in cores]
     try:
         for t in threads:

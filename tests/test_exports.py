@@ -13,7 +13,6 @@ from handlers.visits.lists import CSV_COLUMNS
 from storage.models import Visit
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     sh,
     t,

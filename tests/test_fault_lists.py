@@ -7,7 +7,6 @@ import pytest
 
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     sh,
@@ -79,7 +78,9 @@ def test_bad_filters(chat, faults):
     assert refused(chat, "bob", "fault list all from=2026-11-25 to=2026-11-24") == t(
         chat, "error.bad_range"
     )
-    assert refused(chat, "bob", "fault list everything").startswith('There is no list "everything"')
+    assert refused(chat, "bob", "fault list everything") == t(
+        chat, "error.unknown_list", value="everything", kinds="open, mine, breached, closed, all"
+    )
 
 
 def test_a_long_list_says_how_to_narrow_it_down(chat):

@@ -12,6 +12,7 @@ from handlers.messages import File
 from handlers.platforms import Platform
 from storage.models import Deadline
 from tests.chat import Chat, platforms
+from tests.visits_kit import t
 
 
 @pytest.fixture
@@ -49,6 +50,27 @@ def pings(chat: Chat, who: str, ref: str) -> list[str]:
     return [n for n in chat.notices(who) if f"fault ack {ref}" in n]
 
 
+FIELDS = ("tier", "respond", "resolve", "system", "site", "declared", "acknowledged")
+
+
+def fields(chat: Chat, ref: str, who: str = "alice", verb: str = "show") -> dict[str, str]:
+    """The card's fields for an English reader, by catalog key (respond, resolve, …)."""
+    keys = {t(chat, f"field.{key}"): key for key in FIELDS}
+    return {keys[f.label]: f.value for f in chat.card(who, f"fault {verb} {ref}").fields}
+
+
+def left(chat: Chat, due, minutes: int) -> str:
+    """A running clock as the card shows it: due at ``due``, ``minutes`` left."""
+    return t(chat, "fault.clock_left", at=f"{chat.core.i18n.local(due):%H:%M}", left=minutes)
+
+
+def escalation(chat: Chat, ref: str, title: str, *, tier: int, level: int, names: str, late=0):
+    return t(
+        chat, "fault.escalation", ref=ref, title=title, tier=tier, level=level, names=names,
+        late=late,
+    )  # fmt: skip
+
+
 # ---- declaring
 
 
@@ -58,8 +80,7 @@ def pings(chat: Chat, who: str, ref: str) -> list[str]:
 )
 def test_tier_words(fchat, words, tier):
     ref = declare(fchat, f"{words} Database down")
-    card = fchat.card("alice", f"fault show {ref}")
-    assert card.fields[0].value.startswith(f"Tier {tier}")
+    assert fields(fchat, ref)["tier"] == t(fchat, f"fault.tier{tier}")
 
 
 @pytest.mark.parametrize(
@@ -68,28 +89,33 @@ def test_tier_words(fchat, words, tier):
 )
 def test_unsure_of_the_tier_the_two_questions_decide(fchat, down, lost, tier):
     ref = declare(fchat, f"Orders failing business_down={down} data_lost={lost}")
-    assert fchat.card("alice", f"fault show {ref}").fields[0].value.startswith(f"Tier {tier}")
+    yes_no = {"yes": "yes", "no": "no", "是": "yes", "否": "no"}
+    answers = [
+        t(fchat, f"fault.business_down_{yes_no[down]}"),
+        t(fchat, f"fault.data_lost_{yes_no[lost]}"),
+    ]
+    assert fields(fchat, ref)["tier"] == t(fchat, "fault.tier_answered", tier=tier, answers=answers)
 
 
 def test_no_tier_asks_the_two_questions_and_changes_nothing(fchat):
     answer = fchat.text("alice", "fault declare Disk alarm on db-3")
-    assert "business_down=" in answer and "data_lost=" in answer
+    assert answer == t(fchat, "error.fault_which_tier")
     assert not [a for a in fchat.audit() if a.subject_type == "fault"]
 
 
 @pytest.mark.parametrize("bad", ["4", "P9", "0"])
 def test_an_unknown_tier_is_refused(fchat, bad):
-    assert "is not a tier" in fchat.text("alice", f"fault declare {bad} Something")
+    answer = fchat.text("alice", f"fault declare {bad} Something")
+    assert answer == t(fchat, "error.fault_bad_tier", value=bad)
 
 
 def test_declaring_posts_the_card_with_both_clocks(fchat, clock):
     ref = declare(fchat, "1 Core switch down system=sw-core-1 site=SH1 impact=all orders")
     card = fchat.card("alice", f"fault show {ref}")
-    values = {f.label: f.value for f in card.fields}
-    due = clock.now() + timedelta(minutes=10)
-    assert values["Response"] == f"due {fchat.core.i18n.local(due):%H:%M} (10 min left)"
-    assert "(120 min left)" in values["Resolution"]
-    assert values["System"] == "sw-core-1" and values["Site"] == "SH1"
+    values = fields(fchat, ref)
+    assert values["respond"] == left(fchat, clock.now() + timedelta(minutes=10), 10)
+    assert values["resolve"] == left(fchat, clock.now() + timedelta(minutes=120), 120)
+    assert values["system"] == "sw-core-1" and values["site"] == "SH1"
     assert [a.command for a in card.actions] == [
         f"fault ack {ref}",
         f"fault resolve {ref} summary=",
@@ -103,12 +129,15 @@ def test_a_site_with_its_own_contract_gets_its_own_targets(fchat, org_faults):
 
     org_faults = {**org_faults, "faults": {"sites": {"bj2": {1: {"respond_minutes": 5}}}}}
     fchat.core.org = OrgConfig.model_validate(org_faults)
+    now = fchat.clock.now()
     ref = declare(fchat, "1 Storage down site=BJ2")
-    values = {f.label: f.value for f in fchat.card("alice", f"fault show {ref}").fields}
-    assert "(5 min left)" in values["Response"] and values["Resolution"] == "no target"
+    values = fields(fchat, ref)
+    assert values["respond"] == left(fchat, now + timedelta(minutes=5), 5)
+    assert values["resolve"] == t(fchat, "fault.no_target")
     other = declare(fchat, "1 Storage down site=SH1")  # elsewhere the general contract
-    values = {f.label: f.value for f in fchat.card("alice", f"fault show {other}").fields}
-    assert "(10 min left)" in values["Response"] and "(120 min left)" in values["Resolution"]
+    values = fields(fchat, other)
+    assert values["respond"] == left(fchat, now + timedelta(minutes=10), 10)
+    assert values["resolve"] == left(fchat, now + timedelta(minutes=120), 120)
 
 
 def test_a_customers_contract_applies_at_its_sites_unless_a_site_has_its_own(fchat, org_faults):
@@ -120,12 +149,13 @@ def test_a_customers_contract_applies_at_its_sites_unless_a_site_has_its_own(fch
         "sites": {"BJ2": {1: {"respond_minutes": 5}}},
     }}  # fmt: skip
     fchat.core.org = OrgConfig.model_validate(org_faults)
+    now = fchat.clock.now()
     at_sh1 = declare(fchat, "1 Storage down site=SH1")  # Globex's contract
-    values = {f.label: f.value for f in fchat.card("alice", f"fault show {at_sh1}").fields}
-    assert "(15 min left)" in values["Response"] and "(60 min left)" in values["Resolution"]
+    values = fields(fchat, at_sh1)
+    assert values["respond"] == left(fchat, now + timedelta(minutes=15), 15)
+    assert values["resolve"] == left(fchat, now + timedelta(minutes=60), 60)
     at_bj2 = declare(fchat, "1 Storage down site=BJ2")  # the site's own contract comes first
-    values = {f.label: f.value for f in fchat.card("alice", f"fault show {at_bj2}").fields}
-    assert "(5 min left)" in values["Response"]
+    assert fields(fchat, at_bj2)["respond"] == left(fchat, now + timedelta(minutes=5), 5)
 
 
 def test_a_contract_for_a_customer_no_site_has_is_refused(org_faults):
@@ -143,17 +173,19 @@ def test_a_contract_for_a_customer_no_site_has_is_refused(org_faults):
 
 def test_thresholds_repaint_the_card_and_the_due_one_escalates(fchat, clock):
     ref = declare(fchat, "1 Storage array offline")
+    due = clock.now() + timedelta(minutes=10)
     channel_cards = lambda: [n for n in fchat.notices("#faults") if ref in n]  # noqa: E731
     shown = len(channel_cards())
     tick(fchat, clock, 5)  # 50 % of the 10-minute response window
-    assert len(channel_cards()) == shown + 1 and "(5 min left)" in channel_cards()[-1]
+    assert len(channel_cards()) == shown + 1 and left(fchat, due, 5) in channel_cards()[-1]
     tick(fchat, clock, 3)  # 80 %
-    assert "(2 min left)" in channel_cards()[-1]
+    assert left(fchat, due, 2) in channel_cards()[-1]
     assert pings(fchat, "erin", ref) == []
     tick(fchat, clock, 2)  # due: the on-call level is pinged, by DM and in the channel
-    assert "Response: due now (10:10)" in channel_cards()[-2]
+    assert t(fchat, "fault.clock_due", at="10:10") in channel_cards()[-2]
     assert len(pings(fchat, "erin", ref)) == 1
-    assert any("Escalation level 1" in n for n in channel_cards())
+    ping = escalation(fchat, ref, "Storage array offline", tier=1, level=1, names="Erin Engineer")
+    assert channel_cards()[-1] == ping
 
 
 def test_escalation_repeats_then_climbs_level_by_level_until_acknowledged(fchat, clock):
@@ -212,8 +244,16 @@ def test_wecom_gets_a_short_notice_at_each_threshold_where_slack_gets_the_card_a
     assert [m.kind for _, m in wecom] == ["card", "text", "text", "text", "text"]
     assert all(replaces is None for replaces, _ in wecom)  # never a rewritten card
     half, near, due, ping = (m.text for _, m in wecom[1:])
-    assert "Response: due" in half and "(5 min left)" in half and f"fault refresh {ref}" in half
-    assert "(2 min left)" in near and "Response: due now (" in due
+    at = clock.now()  # the response is due now
+
+    def notice(clock_text: str) -> str:
+        which = t(both, "field.respond")
+        return t(both, "fault.threshold", ref=ref, title="Core switch down", which=which,
+                 clock=clock_text)  # fmt: skip
+
+    assert half == notice(left(both, at, 5)) and f"fault refresh {ref}" in half
+    assert near == notice(left(both, at, 2))
+    assert due == notice(t(both, "fault.clock_due", at=f"{both.core.i18n.local(at):%H:%M}"))
     assert f"fault ack {ref}" in ping  # the escalation itself
     slack = [r for r in both.outbox(target="CFAULTS") if r.kind == "card"]
     assert len(slack) == 4 and all(r.replaces_id == slack[0].id for r in slack[1:])
@@ -226,37 +266,42 @@ def test_ack_stops_the_escalation_and_freezes_the_response_clock(fchat, clock):
     fchat.text("erin", f"fault ack {ref}")
     tick(fchat, clock, 30)
     assert len(pings(fchat, "erin", ref)) == 1
-    values = {f.label: f.value for f in fchat.card("erin", f"fault show {ref}").fields}
-    assert values["Response"] == "missed: 21 min (target 20)"
-    assert values["Acknowledged by"] == "Erin Engineer"
+    values = fields(fchat, ref, "erin")
+    assert values["respond"] == t(fchat, "fault.clock_missed", took=21, target=20)
+    assert values["acknowledged"] == "Erin Engineer"
 
 
 def test_resolution_80_percent_and_overdue_ping_supervisors_and_managers(fchat, clock):
     ref = declare(fchat, "2 Mail queue stuck")
+    at = f"{fchat.core.i18n.local(clock.now() + timedelta(minutes=240)):%H:%M}"
+    said = dict(ref=ref, title="Mail queue stuck", at=at)
     fchat.text("erin", f"fault ack {ref}")
     tick(fchat, clock, 0.8 * 240)
-    near = [n for n in fchat.notices("carol") if ref in n and "80%" in n]
-    assert len(near) == 1 and any(ref in n and "80%" in n for n in fchat.notices("dan"))
+    assert fchat.notices("carol").count(t(fchat, "fault.resolve_near", **said)) == 1
+    assert t(fchat, "fault.resolve_near", "zh", **said) in fchat.notices("dan")
     tick(fchat, clock, 0.2 * 240)
-    assert any(ref in n and "missed" in n for n in fchat.notices("carol"))
+    assert t(fchat, "fault.resolve_overdue", **said) in fchat.notices("carol")
     fchat.text("erin", f"fault resolve {ref} restarted the MTA")
-    values = {f.label: f.value for f in fchat.card("erin", f"fault show {ref}").fields}
-    assert values["Resolution"] == "met: 240 min (target 240)"  # on the minute still counts
+    met = t(fchat, "fault.clock_met", took=240, target=240)
+    assert fields(fchat, ref, "erin")["resolve"] == met  # on the minute still counts
 
 
 def test_a_tier_change_recomputes_the_deadlines_from_the_declaration(fchat, clock):
     ref = declare(fchat, "3 Fan alarm")
+    declared = clock.now()
     tick(fchat, clock, 12)
-    assert "is tier 1" not in fchat.text("alice", f"fault tier {ref} 1 two racks now")
+    [done, _card] = fchat.say("alice", f"fault tier {ref} 1 two racks now")
+    assert done.text == t(fchat, "fault.retiered", ref=ref)
     # tier 1 responds in 10 min from the declaration: already 2 min late, so it escalates now
     fchat.core.sweep_deadlines()
     assert len(pings(fchat, "erin", ref)) == 1
-    values = {f.label: f.value for f in fchat.card("alice", f"fault show {ref}").fields}
-    assert values["Response"] == "OVERDUE by 2 min"
-    assert "(108 min left)" in values["Resolution"]
+    values = fields(fchat, ref)
+    assert values["respond"] == t(fchat, "fault.clock_overdue", late=2)
+    assert values["resolve"] == left(fchat, declared + timedelta(minutes=120), 108)
     [change] = [a for a in fchat.audit() if a.action == "fault.tier"]
     assert change.details == {"from": 3, "to": 1} and change.comment == "two racks now"
-    assert "already tier 1" in fchat.text("alice", f"fault tier {ref} 一级")
+    same = t(fchat, "error.fault_same_tier", tier=1)
+    assert fchat.text("alice", f"fault tier {ref} 一级") == same
 
 
 def test_deadlines_missed_while_the_bot_was_down_fire_on_the_first_sweep(fchat, clock):
@@ -279,6 +324,7 @@ def countdown_round(chat: Chat, **repaints: int) -> int:
 
 def test_countdowns_are_repainted_each_minute_only_where_cards_are_edited_at_will(fchat, clock):
     ref = declare(fchat, "2 Backup job failing")
+    resolve_by = clock.now() + timedelta(minutes=240)
     fchat.text("erin", f"fault ack {ref}")
     shown = len(fchat.outbox())
     clock.advance(timedelta(minutes=1))
@@ -286,7 +332,7 @@ def test_countdowns_are_repainted_each_minute_only_where_cards_are_edited_at_wil
     assert countdown_round(fchat, console=40) == 1
     [repaint] = fchat.outbox()[shown:]
     assert repaint.replaces_id is not None and repaint.target == "#faults"
-    assert "(239 min left)" in fchat.notices("#faults")[-1]
+    assert left(fchat, resolve_by, 239) in fchat.notices("#faults")[-1]
     assert countdown_round(fchat, slack=40) == 0  # open, but no Slack card: nothing
     assert len(fchat.outbox()) == shown + 1
 
@@ -305,10 +351,10 @@ def test_with_many_open_faults_the_countdown_cards_take_turns(fchat, clock):
 
 def test_refresh_repaints_the_card_on_demand(fchat, clock):
     ref = declare(fchat, "3 Temperature alarm")
+    countdown = left(fchat, clock.now() + timedelta(minutes=30), 23)
     clock.advance(timedelta(minutes=7))
-    card = fchat.card("alice", f"fault refresh {ref}")
-    assert "(23 min left)" in card.fields[1].value
-    assert "(23 min left)" in fchat.notices("#faults")[-1]
+    assert fields(fchat, ref, verb="refresh")["respond"] == countdown
+    assert countdown in fchat.notices("#faults")[-1]
     assert not [a for a in fchat.audit() if a.action == "fault.refresh"]  # not a state change
 
 
@@ -324,15 +370,16 @@ def test_the_lifecycle_with_times_against_targets_and_the_report(fchat, clock):
     fchat.text("erin", f"fault resolve {ref} failed over; primary rebuilt")
     closing = fchat.say("carol", f"fault close {ref} cause=disk firmware bug")
     card = fchat.card("carol", f"fault show {ref}")
-    values = {f.label: f.value for f in card.fields}
-    assert values["Response"] == "met: 6 min (target 10)"
-    assert values["Resolution"] == "met: 46 min (target 120)"
+    values = fields(fchat, ref, "carol")
+    responded = t(fchat, "fault.clock_met", took=6, target=10)
+    assert values["respond"] == responded
+    assert values["resolve"] == t(fchat, "fault.clock_met", took=46, target=120)
     assert card.state == "closed" and "disk firmware bug" in card.body
     actions = [a.action for a in fchat.audit() if a.subject_type == "fault"]
     assert actions == ["fault.declare", "fault.ack", "fault.update", "fault.resolve", "fault.close"]
     # the report: posted to the faults channel, and a Markdown file for whoever closed it
-    [report] = [n for n in fchat.notices("#faults") if "Fault handling report" in n]
-    assert "| Response | met: 6 min (target 10) |" in report
+    [report] = [n for n in fchat.notices("#faults") if t(fchat, "fault.report") in n]
+    assert f"| Response | {responded} |" in report  # the report's table (fault_report.j2)
     assert "failing over to the standby" in report and "disk firmware bug" in report
     [file] = [m for m in closing if isinstance(m, File)]
     assert file.name == f"{ref}-report.md" and file.mime == "text/markdown"
@@ -341,21 +388,33 @@ def test_the_lifecycle_with_times_against_targets_and_the_report(fchat, clock):
     assert fchat.card("carol", f"fault show {ref}").state == "acknowledged"
 
 
+LIST_KINDS = "open, mine, breached, closed, all"
+
+
 @pytest.mark.parametrize(
-    ("command", "says"),
+    ("command", "key", "params"),
     [
-        ("fault ack F-999", "F-999"),
-        ("fault resolve {ref}", "say what resolved it"),
-        ("fault close {ref} cause=x", "not possible now"),
-        ("fault tier {ref} 7", "is not a tier"),
-        ("fault update {ref}", "Missing"),
-        ("fault list nonsense", "no list"),
+        ("fault ack F-999", "error.not_found", {"ref": "F-999"}),
+        ("fault resolve {ref}", "error.fault_summary_needed", {"ref": "{ref}"}),
+        (
+            "fault close {ref} cause=x",
+            "error.fault_bad_state",
+            {"action": "close", "state": "declared"},
+        ),
+        ("fault tier {ref} 7", "error.fault_bad_tier", {"value": "7"}),
+        (
+            "fault update {ref}",
+            "error.missing_arg",
+            {"name": "note", "usage": "fault.update", "ref": "{ref}"},
+        ),
+        ("fault list nonsense", "error.unknown_list", {"value": "nonsense", "kinds": LIST_KINDS}),
     ],
 )
-def test_bad_input_gets_a_clear_message_and_changes_nothing(fchat, command, says):
+def test_bad_input_gets_a_clear_message_and_changes_nothing(fchat, command, key, params):
     ref = declare(fchat, "2 Something")
     before = len(fchat.audit())
-    assert says in fchat.text("alice", command.format(ref=ref))
+    said = t(fchat, key, **{name: value.format(ref=ref) for name, value in params.items()})
+    assert fchat.text("alice", command.format(ref=ref)) == said
     assert len(fchat.audit()) == before
 
 
@@ -363,7 +422,8 @@ def test_ack_of_a_closed_fault_is_refused(fchat):
     ref = declare(fchat, "3 Noise")
     fchat.text("alice", f"fault resolve {ref} it stopped")
     fchat.text("alice", f"fault close {ref} cause=sensor")
-    assert "not possible now" in fchat.text("alice", f"fault ack {ref}")
+    said = t(fchat, "error.fault_bad_state", action="ack", state="closed")
+    assert fchat.text("alice", f"fault ack {ref}") == said
 
 
 def test_lists_open_mine_and_breached(fchat, clock):
@@ -393,7 +453,8 @@ def test_an_empty_level_is_skipped_and_the_admins_are_told(fchat, clock, org_fau
     fchat.core.org = OrgConfig.model_validate(org_faults)
     ref = declare(fchat, "1 Edge router down")
     tick(fchat, clock, 10)
-    assert any("has nobody in it" in n and ref in n for n in fchat.notices("bob"))
+    empty = t(fchat, "fault.level_empty", ref=ref, level=1, who=["@nobody-here"])
+    assert empty in fchat.notices("bob")
     assert len(pings(fchat, "carol", ref)) == 1  # the next level, at once
 
 
@@ -407,10 +468,6 @@ def fault_row(chat: Chat, ref: str):
         fault = session.get(Fault, int(ref[2:]))
         session.expunge(fault)
         return fault
-
-
-def t(chat: Chat, key: str, locale: str = "en", **params) -> str:
-    return chat.core.i18n.t(locale, key, **params)
 
 
 ANSWERED = [  # typed; the tier as shown in English and in Chinese; (business_down, data_lost)

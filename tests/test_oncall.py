@@ -9,6 +9,7 @@ import pytest
 
 from handlers.workflows import OrgConfig
 from tests.chat import Chat
+from tests.visits_kit import t
 
 SCHEDULES = [
     {
@@ -49,58 +50,85 @@ def now_next(chat: Chat, who: str = "alice") -> dict[str, str]:
     return {f.label: f.value for f in chat.card(who, "oncall").fields}
 
 
+def shift(chat: Chat, now: str, until: str, after: str) -> str:
+    """A schedule's line on the oncall card (in English): who is on, until when, who is next."""
+    return t(chat, "oncall.now_next", now=now, until=until, next=after)
+
+
 def test_who_is_on_now_and_next_per_schedule(ochat):
     shown = now_next(ochat)
-    assert shown["primary"] == "now Erin Engineer until 2026-11-30 09:00; next Alice Engineer"
+    assert shown["primary"] == shift(ochat, "Erin Engineer", "2026-11-30 09:00", "Alice Engineer")
     # night: handed over daily at 20:00 from Sunday 22nd: zhang (22nd), erin (23rd 20:00) …
-    assert shown["night"] == "now 张伟 until 2026-11-23 20:00; next Erin Engineer"
-    assert shown["empty"].startswith("now nobody")
-    assert "值班" in ochat.text("dan", "值班")  # Chinese, for dan
+    assert shown["night"] == shift(ochat, "张伟", "2026-11-23 20:00", "Erin Engineer")
+    nobody = t(ochat, "oncall.nobody")
+    assert shown["empty"] == shift(ochat, nobody, "2026-11-30 09:00", nobody)
+    assert ochat.card("dan", "值班").title == t(ochat, "oncall.title", "zh")  # Chinese, for dan
 
 
 def test_rotations_hand_over_at_the_local_time(ochat, clock):
     clock.advance(timedelta(days=6, hours=22, minutes=59))  # Mon 30th 08:59 local
-    assert now_next(ochat)["primary"].startswith("now Erin Engineer")
+    erins = shift(ochat, "Erin Engineer", "2026-11-30 09:00", "Alice Engineer")
+    assert now_next(ochat)["primary"] == erins
     clock.advance(timedelta(minutes=1))  # 09:00: alice's week
-    assert now_next(ochat)["primary"] == (
-        "now Alice Engineer until 2026-12-07 09:00; next Erin Engineer"
-    )
+    alices = shift(ochat, "Alice Engineer", "2026-12-07 09:00", "Erin Engineer")
+    assert now_next(ochat)["primary"] == alices
 
 
 def test_an_override_takes_precedence_for_its_period(ochat, clock):
     answer = ochat.text(
         "carol", 'oncall override primary @zhang from="2026-11-23 12:00" to="2026-11-23 18:00"'
     )
-    assert "张伟 is on call on primary" in answer
-    assert now_next(ochat)["primary"].startswith("now Erin Engineer")
+    assert answer == t(
+        ochat, "oncall.overridden", name="张伟", schedule="primary", start="2026-11-23 12:00",
+        end="2026-11-23 18:00", id=1,
+    )  # fmt: skip
+    assert now_next(ochat)["primary"] == shift(ochat, "Erin Engineer", "2026-11-23 12:00", "张伟")
     clock.advance(timedelta(hours=3))  # 13:00
-    assert now_next(ochat)["primary"] == ("now 张伟 until 2026-11-23 18:00; next Erin Engineer")
+    assert now_next(ochat)["primary"] == shift(ochat, "张伟", "2026-11-23 18:00", "Erin Engineer")
     clock.advance(timedelta(hours=5))  # 18:00: back to the rotation
-    assert now_next(ochat)["primary"].startswith("now Erin Engineer")
+    erins = shift(ochat, "Erin Engineer", "2026-11-30 09:00", "Alice Engineer")
+    assert now_next(ochat)["primary"] == erins
     [entry] = [a for a in ochat.audit() if a.action == "oncall.override"]
     assert entry.details["person"] == "zhang"
 
 
 @pytest.mark.parametrize(
-    ("who", "text", "says"),
+    ("who", "text", "key", "params"),
     [
         (
             "carol",
             'oncall override primary @zhang from="2026-11-23 18:00" to="2026-11-23 12:00"',
-            "must end after it starts",
+            "error.override_backwards",
+            {},
         ),
         (
             "carol",
             'oncall override primary @zhang from="2026-11-20 08:00" to="2026-11-21 08:00"',
-            "already over",
+            "error.override_past",
+            {},
         ),
-        ("carol", 'oncall override nosuch @zhang to="2026-11-24 08:00"', "no on-call schedule"),
-        ("carol", 'oncall override primary @nobody to="2026-11-24 08:00"', "nobody"),
-        ("alice", 'oncall override primary @zhang to="2026-11-24 08:00"', "supervisor role"),
+        (
+            "carol",
+            'oncall override nosuch @zhang to="2026-11-24 08:00"',
+            "error.unknown_schedule",
+            {"value": "nosuch", "names": "primary, night, empty"},
+        ),
+        (
+            "carol",
+            'oncall override primary @nobody to="2026-11-24 08:00"',
+            "error.unknown_person",
+            {"value": "@nobody"},
+        ),
+        (
+            "alice",
+            'oncall override primary @zhang to="2026-11-24 08:00"',
+            "error.need_role",
+            {"role": "supervisor"},
+        ),
     ],
 )
-def test_bad_overrides_are_refused_and_change_nothing(ochat, who, text, says):
-    assert says in ochat.text(who, text)
+def test_bad_overrides_are_refused_and_change_nothing(ochat, who, text, key, params):
+    assert ochat.text(who, text) == t(ochat, key, **params)
     assert not [a for a in ochat.audit() if a.action == "oncall.override"]
 
 
@@ -111,11 +139,15 @@ def test_an_override_that_overlaps_another_is_refused(ochat):
     answer = ochat.text(
         "carol", 'oncall override primary @bob from="2026-11-23 17:00" to="2026-11-23 20:00"'
     )
-    assert "overlaps 张伟's override" in answer
+    assert answer == t(
+        ochat, "error.override_overlaps", name="张伟", start="2026-11-23 12:00",
+        end="2026-11-23 18:00",
+    )  # fmt: skip
     # covering oneself needs no role
-    assert "Alice Engineer is on call" in ochat.text(
+    [answer] = ochat.say(
         "alice", 'oncall override primary @alice from="2026-11-24 08:00" to="2026-11-24 09:00"'
     )
+    assert answer.tone == "success" and "Alice Engineer" in answer.text
 
 
 def test_escalation_pings_whoever_is_on_call_and_skips_an_empty_schedule(ochat, clock):
@@ -126,7 +158,9 @@ def test_escalation_pings_whoever_is_on_call_and_skips_an_empty_schedule(ochat, 
     )
     clock.advance(timedelta(minutes=10))
     ochat.core.sweep_deadlines()
-    assert any("has nobody in it" in n for n in ochat.notices("bob"))  # the admins are told
+    empty = [t(ochat, "fault.schedule_target", name="empty")]
+    told = t(ochat, "fault.level_empty", ref=ref, level=1, who=empty)
+    assert told in ochat.notices("bob")  # the admins are told
     assert any(f"fault ack {ref}" in n for n in ochat.notices("zhang"))  # the override
     assert not any(f"fault ack {ref}" in n for n in ochat.notices("erin"))
 
@@ -135,7 +169,7 @@ def test_an_override_later_today_is_who_comes_next(ochat):
     ochat.text(
         "carol", 'oncall override primary @zhang from="2026-11-23 12:00" to="2026-11-23 18:00"'
     )
-    assert now_next(ochat)["primary"] == ("now Erin Engineer until 2026-11-23 12:00; next 张伟")
+    assert now_next(ochat)["primary"] == shift(ochat, "Erin Engineer", "2026-11-23 12:00", "张伟")
 
 
 def test_an_override_covering_the_next_hand_over_is_who_comes_next(ochat, clock):
@@ -143,37 +177,37 @@ def test_an_override_covering_the_next_hand_over_is_who_comes_next(ochat, clock)
     ochat.text(
         "carol", 'oncall override night @alice from="2026-11-23 19:00" to="2026-11-23 22:00"'
     )
-    assert now_next(ochat)["night"] == "now 张伟 until 2026-11-23 19:00; next Alice Engineer"
+    assert now_next(ochat)["night"] == shift(ochat, "张伟", "2026-11-23 19:00", "Alice Engineer")
     clock.advance(timedelta(hours=9))  # 19:00: alice's override, then erin's night resumes
-    assert now_next(ochat)["night"] == (
-        "now Alice Engineer until 2026-11-23 22:00; next Erin Engineer"
-    )
+    alices = shift(ochat, "Alice Engineer", "2026-11-23 22:00", "Erin Engineer")
+    assert now_next(ochat)["night"] == alices
     clock.advance(timedelta(hours=3))  # 22:00: erin until her hand-over at 20:00 tomorrow
-    assert now_next(ochat)["night"] == (
-        "now Erin Engineer until 2026-11-24 20:00; next Alice Engineer"
-    )
+    erins = shift(ochat, "Erin Engineer", "2026-11-24 20:00", "Alice Engineer")
+    assert now_next(ochat)["night"] == erins
 
 
 def book(chat: Chat, text: str, who: str = "carol") -> int:
-    """Book an override (it must succeed) and return its number, as the answer gives it."""
-    answer = chat.text(who, f"oncall override {text}")
-    found = re.search(r"override #(\d+)\)", answer)
-    assert found, answer
-    return int(found.group(1))
+    """Book an override (it must succeed) and return its number, which the answer gives."""
+    [answer] = chat.say(who, f"oncall override {text}")
+    [*_, booked] = [a for a in chat.audit() if a.action == "oncall.override"]
+    assert answer.tone == "success" and f"#{booked.subject_id}" in answer.text, answer
+    return booked.subject_id
 
 
 def test_the_overrides_are_listed_current_and_upcoming_with_who_booked_them(ochat, clock):
-    assert ochat.card("alice", "oncall overrides").body == "nothing booked"
+    assert ochat.card("alice", "oncall overrides").body == t(ochat, "oncall.no_overrides")
     book(ochat, 'primary @zhang from="2026-11-23 11:00" to="2026-11-23 12:00"')
     book(ochat, 'night @alice from="2026-11-24 20:00" to="2026-11-25 08:00"', who="alice")
     book(ochat, 'primary @bob from="2026-11-23 10:00" to="2026-11-23 10:30"')
     clock.advance(timedelta(minutes=45))  # 10:45: bob's is over, zhang's is next
     card = ochat.card("erin", "oncall overrides")
     assert card.body.splitlines() == [  # not bob's: it is over
-        "#1 primary: 张伟 2026-11-23 11:00 – 2026-11-23 12:00 (booked by Carol Supervisor)",
-        "#2 night: Alice Engineer 2026-11-24 20:00 – 2026-11-25 08:00 (booked by Alice Engineer)",
-    ]
-    assert card.title == "On-call overrides (2)"
+        t(ochat, "oncall.override_line", id=1, schedule="primary", name="张伟",
+          start="2026-11-23 11:00", end="2026-11-23 12:00", by="Carol Supervisor"),
+        t(ochat, "oncall.override_line", id=2, schedule="night", name="Alice Engineer",
+          start="2026-11-24 20:00", end="2026-11-25 08:00", by="Alice Engineer"),
+    ]  # fmt: skip
+    assert card.title == t(ochat, "oncall.overrides_title", count=2)
     assert ochat.card("erin", "oncall overrides night").body.startswith("#2 night:")
     zh = ochat.card("zhang", "值班 替班列表").body.splitlines()
     assert zh[0] == "#1 primary：张伟 2026-11-23 11:00 – 2026-11-23 12:00（Carol Supervisor 安排）"
@@ -182,18 +216,23 @@ def test_the_overrides_are_listed_current_and_upcoming_with_who_booked_them(ocha
 def test_an_override_can_be_cancelled_by_whoever_may_book_it(ochat, clock):
     mine = book(ochat, 'primary @alice from="2026-11-23 12:00" to="2026-11-23 18:00"', "alice")
     theirs = book(ochat, 'night @zhang from="2026-11-24 20:00" to="2026-11-25 08:00"')
-    assert "supervisor role" in ochat.text("alice", f"oncall cancel {theirs}")
-    assert ochat.text("carol", "oncall cancel 9") == "#9 does not exist."
-    assert "not an override number" in ochat.text("carol", "oncall cancel banana")
-    assert "Alice Engineer" in ochat.text("alice", f"oncall cancel {mine}")  # her own
-    assert (
-        now_next(ochat)["primary"]
-        == "now Erin Engineer until 2026-11-30 09:00; next Alice Engineer"
-    )
+    need = t(ochat, "error.need_role", role="supervisor")
+    assert ochat.text("alice", f"oncall cancel {theirs}") == need
+    assert ochat.text("carol", "oncall cancel 9") == t(ochat, "error.not_found", ref="#9")
+    bad = t(ochat, "error.bad_override_ref", value="banana")
+    assert ochat.text("carol", "oncall cancel banana") == bad
+    assert ochat.text("alice", f"oncall cancel {mine}") == t(  # her own
+        ochat, "oncall.cancelled", name="Alice Engineer", schedule="primary",
+        start="2026-11-23 12:00", end="2026-11-23 18:00",
+    )  # fmt: skip
+    erins = shift(ochat, "Erin Engineer", "2026-11-30 09:00", "Alice Engineer")
+    assert now_next(ochat)["primary"] == erins
     clock.advance(timedelta(days=1, hours=11))  # Tue 21:00: zhang's override is on
-    assert now_next(ochat)["night"].startswith("now 张伟")
+    assert now_next(ochat)["night"] == shift(ochat, "张伟", "2026-11-25 08:00", "Alice Engineer")
     assert "张伟" in ochat.text("dan", f"值班 取消替班 {theirs}")  # a manager may too
-    assert now_next(ochat)["night"].startswith("now Alice Engineer")  # the rotation resumes
+    # the rotation resumes: alice's night (from 20:00 on the 24th)
+    alices = shift(ochat, "Alice Engineer", "2026-11-25 20:00", "张伟")
+    assert now_next(ochat)["night"] == alices
     assert f"#{theirs}" not in ochat.text("alice", "oncall overrides")
     cancelled = [a for a in ochat.audit() if a.action == "oncall.cancel"]
     assert [(a.subject_id, a.details["person"]) for a in cancelled] == [
@@ -201,4 +240,4 @@ def test_an_override_can_be_cancelled_by_whoever_may_book_it(ochat, clock):
         (theirs, "zhang"),
     ]
     # the part already served stays on record: zhang was on from 20:00 until the cancellation
-    assert "over" in ochat.text("carol", f"oncall cancel {theirs}")
+    assert ochat.text("carol", f"oncall cancel {theirs}") == t(ochat, "error.override_past")

@@ -218,6 +218,7 @@ def test_a_short_retry_after_never_shortens_the_backoff(db, clock):
     assert (row(db, oid).next_attempt_at - clock.now()).total_seconds() >= 1.6
 
 
+@pytest.mark.logs_errors("bot.delivery")
 def test_a_permanent_error_is_failed_and_never_retried(db, clock):
     (oid,) = queue(db, clock)
     sender = FakeSender(DeliveryError("channel_not_found", permanent=True))
@@ -234,6 +235,7 @@ def test_a_permanent_error_is_failed_and_never_retried(db, clock):
     assert len(sender.calls) == 1 and sender.sent == []
 
 
+@pytest.mark.logs_errors("bot.delivery")
 def test_max_attempts_makes_a_row_dead(db, clock):
     (oid,) = queue(db, clock)
     sender = FakeSender(*[DeliveryError(f"timeout {n}") for n in range(10)])
@@ -252,6 +254,7 @@ def test_max_attempts_makes_a_row_dead(db, clock):
     assert len(sender.calls) == 3 and sender.sent == []
 
 
+@pytest.mark.logs_errors("bot.delivery")
 def test_a_generic_exception_from_the_sender_is_retried(db, clock, caplog):
     (oid,) = queue(db, clock)
     sender = FakeSender(RuntimeError("connection reset"))
@@ -471,6 +474,7 @@ def test_an_update_waits_for_its_original_and_only_the_newest_is_sent(db, clock)
     assert row(db, newest).status == "sent"
 
 
+@pytest.mark.logs_errors("bot.delivery")
 def test_an_update_of_a_message_that_was_never_sent_fails_with_it(db, clock):
     (oid,) = queue(db, clock)
     Deliverer(db, clock, {"console": FakeSender(DeliveryError("gone", permanent=True))}).run_once()

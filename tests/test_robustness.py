@@ -3,7 +3,7 @@
 A seeded generator builds a few hundred messages from command words, options, quotes, unicode,
 very long strings and ``=`` soup, and feeds them through the core as different people while
 visits sit in every state. Internal errors are caught by the core and logged with an incident id;
-both the answer and the log are checked (see ``no_internal_errors`` in visits_kit).
+both the answer and the log are checked (see ``no_internal_errors`` in conftest).
 """
 
 import random
@@ -18,7 +18,6 @@ from tests.visits_kit import (
     REQUEST,
     WEDNESDAY_9,
     internal_error_markers,
-    no_internal_errors,  # noqa: F401  (autouse)
     request,
     visit,
     visit_in,

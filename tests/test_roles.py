@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.visits_kit import (
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     request,
@@ -122,8 +121,13 @@ def test_anyone_sees_anyones_roles_as_the_readme_says(chat):
 
 
 def test_missing_arguments(chat):
-    assert refused(chat, "bob", "role grant").startswith("Missing person.")
-    assert refused(chat, "bob", "role grant erin").startswith("Missing role.")
+    missing = {"usage": "role.grant"}
+    assert refused(chat, "bob", "role grant") == t(
+        chat, "error.missing_arg", name="person", **missing
+    )
+    assert refused(chat, "bob", "role grant erin") == t(
+        chat, "error.missing_arg", name="role", **missing
+    )
 
 
 def test_granting_a_held_role_or_revoking_a_missing_one(chat):

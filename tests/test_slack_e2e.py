@@ -10,6 +10,7 @@ import concurrent.futures
 import json
 import re
 import uuid
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from handlers.visits.form import FORM
 from storage.models import Visit
 from tests import slack_requests as sr
 from tests import slack_server
+from tests.chat import catalog, opening
 from tests.fake_slack import dm_channel_id
 from tests.slack_server import mentions, texts
 
@@ -190,9 +192,9 @@ def test_visit_request_without_options_opens_the_form_as_a_modal(bot):
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
-        ("at", "2020-01-01 09:00", "is in the past"),
+        ("at", "2020-01-01 09:00", catalog("error.past_date", value=datetime(2020, 1, 1, 9, 0))),
         ("at", "next blue moon", None),
-        ("room", "ZZ9/NOPE", 'No room "ZZ9/NOPE"'),
+        ("room", "ZZ9/NOPE", opening("error.unknown_room", "known", value="ZZ9/NOPE")),
         ("duration", "forever", None),
         ("id", "x", None),
     ],
@@ -231,7 +233,7 @@ def test_a_good_modal_files_the_visit_posts_the_card_and_tells_the_admin(bot, fa
     assert card["blocks"][0]["type"] == "header" and mentions(
         card["blocks"][0]["text"]["text"], ref
     )
-    assert "awaiting admin review" in context_text(card)
+    assert catalog("state.requested") in context_text(card)
     # bob, the admin with a Slack id, gets the card in a DM opened with conversations.open
     fake.wait_for("conversations.open", predicate=lambda c: c.args.get("users") == BOB)
     [dm] = wait_dm(fake, BOB, ref)
@@ -250,13 +252,13 @@ def test_approve_click_reviews_updates_the_card_in_place_and_tells_the_requester
     reply = bot.click(BOB, channel, ts, "visit.approve", f"approve-{ref}")
     assert reply.status == 200 and reply.elapsed < 3
     bot.wait_state(ref, "reviewed")
-    after = wait_updated(fake, channel, ts, "awaiting supervisor approval")
+    after = wait_updated(fake, channel, ts, catalog("state.reviewed"))
     assert after["ts"] == ts and after["blocks"] != before["blocks"]
     [actions] = [b for b in after["blocks"] if b["type"] == "actions"]
     assert actions["block_id"].endswith(":reviewed")  # new buttons, for the new state
     # the clicker is answered at the response URL, the requester in a DM
     [answer] = fake.wait_for(f"hooks/approve-{ref}")
-    assert "reviewed and passed to a supervisor" in answer.args["text"]
+    assert answer.args["text"] == catalog("visit.done_review", ref=ref)
     assert answer.args["response_type"] == "ephemeral"
     [dm] = wait_dm(fake, ALICE, ref, timeout=10)
     assert "reviewed by Bob Admin" in dm.args["text"]
@@ -275,10 +277,10 @@ def test_the_whole_visit_flow_runs_in_slack(bot, fake):
     # review (bob, admin), then approve (carol, supervisor): buttons on the channel card
     bot.click(BOB, channel, ts, "visit.approve", f"flow-review-{ref}")
     bot.wait_state(ref, "reviewed")
-    wait_updated(fake, channel, ts, "awaiting supervisor approval")
+    wait_updated(fake, channel, ts, catalog("state.reviewed"))
     bot.click(CAROL, channel, ts, "visit.approve", f"flow-approve-{ref}")
     bot.wait_state(ref, "approved")
-    card = wait_updated(fake, channel, ts, ":white_check_mark: approved")
+    card = wait_updated(fake, channel, ts, f":white_check_mark: {catalog('state.approved')}")
     assert buttons(card) == ["visit.checkin", "visit.cancel"]
     wait_dm(fake, ALICE, ref)
     # check-in: the button asks for the details in a modal
@@ -294,13 +296,13 @@ def test_the_whole_visit_flow_runs_in_slack(bot, fake):
     reply = bot.submit(BOB, prompt, {"answer": "card=A-17 verified=yes briefing=yes early=ahead"})
     assert reply.status == 200 and reply.text == ""
     bot.wait_state(ref, "checked_in")
-    card = wait_updated(fake, channel, ts, "checked in (on site)")
+    card = wait_updated(fake, channel, ts, catalog("state.checked_in"))
     assert buttons(card) == ["visit.checkout"]
     # check-out, typed
     reply = bot.command(f"visit checkout {ref} tools=all card=yes", BOB)
     assert reply.status == 200 and mentions(reply.json["text"], ref)
     bot.wait_state(ref, "checked_out")
-    card = wait_updated(fake, channel, ts, "checked out")
+    card = wait_updated(fake, channel, ts, catalog("state.checked_out"))
     assert buttons(card) == []  # nothing left to do: no stale buttons
     visit = bot.visit(ref)
     assert visit.access_card == "A-17" and visit.card_returned_at is not None
@@ -337,7 +339,7 @@ def test_reject_asks_for_a_reason_in_a_modal(bot, fake):
     assert reply.status == 200 and reply.text == ""
     bot.wait_state(ref, "rejected")
     assert bot.visit(ref).decision_note == "No change window that week"
-    card = wait_updated(fake, channel, ts, "rejected")
+    card = wait_updated(fake, channel, ts, catalog("state.rejected"))
     assert buttons(card) == []
     [dm] = wait_dm(fake, ALICE, ref)
     assert "No change window that week" in dm.args["text"]
@@ -357,10 +359,13 @@ def test_a_double_click_is_applied_once(bot, fake):
     bot.settle()
     assert len(bot.audit(ref, "visit.review")) == 1
     assert len(bot.audit(ref)) == 2
+    # the second click is told politely why nothing happened: bob already reviewed it
+    again = catalog(
+        "error.visit_bad_state", action="review", state="reviewed", ref=ref, did="review",
+        you=True, by="Bob Admin",
+    )  # fmt: skip
     texts = sorted(a.args["text"] for a in answers)
-    assert any("reviewed and passed" in t for t in texts)
-    # the second click is told politely why nothing happened
-    assert any("cannot also approve" in t or "not possible now" in t for t in texts), texts
+    assert texts == sorted([catalog("visit.done_review", ref=ref), again])
     # the requester is told once
     assert len(dms(fake, ALICE, ref)) == 1
 
@@ -371,13 +376,16 @@ def test_a_button_of_an_old_card_is_refused_politely(bot, fake):
     stale = bot.click_request(CAROL, channel, ts, "visit.approve", f"stale-{ref}")  # kept
     bot.click(BOB, channel, ts, "visit.approve", f"review-{ref}")
     bot.wait_state(ref, "reviewed")
-    wait_updated(fake, channel, ts, "awaiting supervisor approval")  # the button approves now
+    wait_updated(fake, channel, ts, catalog("state.reviewed"))  # the button approves now
     bot.click(CAROL, channel, ts, "visit.approve", f"approve-{ref}")
     bot.wait_state(ref, "approved")
     # carol clicks Approve again on a copy of the card from before (say, another client)
     assert bot.post(stale).status == 200
     [answer] = fake.wait_for(f"hooks/stale-{ref}")
-    assert "not possible now" in answer.args["text"]
+    assert answer.args["text"] == catalog(  # the old card's button was the review
+        "error.visit_bad_state", action="review", state="approved", ref=ref, did="approve",
+        you=True, by="Carol Supervisor",
+    )  # fmt: skip
     assert len(bot.audit(ref, "visit.approve")) == 1
 
 
@@ -394,7 +402,7 @@ def test_a_click_on_an_ephemeral_card_replaces_it_with_the_answer(bot, fake):
     assert bot.post(click).status == 200
     [answer] = fake.wait_for(f"hooks/{hook}")
     assert answer.args["replace_original"] is True  # no stale Approve button stays behind
-    assert "reviewed and passed to a supervisor" in answer.args["text"]
+    assert answer.args["text"] == catalog("visit.done_review", ref=ref)
     bot.wait_state(ref, "reviewed")
 
 
@@ -529,14 +537,15 @@ def test_the_whole_fault_flow_in_slack_from_the_modal_to_the_report(bot, fake):
     channel, ts = call.response["channel"], call.response["ts"]
     assert buttons(fake.message(channel, ts)) == ["fault.ack", "fault.resolve", "fault.refresh"]
     bot.click(BOB, channel, ts, "fault.ack", f"ack-{ref}")
-    card = wait_updated(fake, channel, ts, "acknowledged")
+    card = wait_updated(fake, channel, ts, catalog("state.fault_acknowledged"))
     assert buttons(card) == ["fault.resolve", "fault.update", "fault.refresh"]
     assert "Bob Admin" in texts(card["blocks"])
     # Resolve asks for the summary in a modal; the card freezes with the times achieved
     bot.click(BOB, channel, ts, "fault.resolve", f"fix-{ref}", trigger_id=f"fix-{ref}")
     bot.submit(BOB, bot.modal(f"fix-{ref}"), {"answer": "Restarted the API pods"})
-    card = wait_updated(fake, channel, ts, "resolved")
-    assert "met: " in texts(card["blocks"]) or "missed: " in texts(card["blocks"])
+    card = wait_updated(fake, channel, ts, catalog("state.fault_resolved"))
+    achieved = [opening(f"fault.clock_{m}", "took", target=0) for m in ("met", "missed")]
+    assert any(a in texts(card["blocks"]) for a in achieved)
     # closing (typed, with the root cause) posts the report and hands the closer its file
     reply = bot.command(f'fault close {ref} cause="Connection pool exhausted"', BOB)
     assert reply.status == 200 and ref in reply.json["text"]

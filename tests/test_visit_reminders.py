@@ -8,7 +8,6 @@ from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     deadlines,
     new_outbox,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     request,
     sh,

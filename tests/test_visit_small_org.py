@@ -10,7 +10,6 @@ from tests.chat import Chat
 from tests.visits_kit import (
     audit_of,
     new_outbox,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     ref_in,
     refused,

@@ -10,6 +10,7 @@ import pytest
 
 from tests import slack_server
 from tests import wecom_requests as wr
+from tests.chat import catalog
 from tests.fake_slack import dm_channel_id
 from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
 from tests.slack_server import mentions, texts
@@ -266,7 +267,7 @@ def test_approval_card_click_updates_the_card(bot, cb, wecom):
     updated = wecom.wait_for(
         "message/update_template_card", 1, 10, lambda c: c.ok and card["task_id"] in texts(c.body)
     )
-    assert "awaiting supervisor approval" in texts(updated[0].body)
+    assert catalog("state.reviewed") in texts(updated[0].body)
     assert bot.audit(ref)[-1].platform == "wecom" and bot.audit(ref)[-1].platform_user == AMY_W
 
 
@@ -325,7 +326,7 @@ def test_a_visit_requested_in_wecom_is_approved_in_slack_and_both_sides_see_it(
     bot.click(BOB, channel, ts, "visit.approve", f"x-review-{ref}")
     bot.wait_state(ref, "reviewed")
     # amy, a supervisor too, may approve now: a new card, which her first one hands over to
-    waiting = "awaiting supervisor approval"
+    waiting = catalog("state.reviewed")
     amy_card = wait_message(wecom, AMY_W, ref, waiting, msgtype="template_card")["template_card"]
     fake.wait_for(  # the channel card's button approves once it shows the review
         "chat.update",
@@ -374,9 +375,7 @@ def test_a_visit_requested_in_slack_is_reviewed_in_wecom(bot, cb, wecom, fake):
         "chat.update",
         1,
         10,
-        lambda c: (
-            c.args["ts"] == ts and "awaiting supervisor approval" in texts(c.args.get("blocks"))
-        ),
+        lambda c: c.args["ts"] == ts and catalog("state.reviewed") in texts(c.args.get("blocks")),
     )
 
 

@@ -22,6 +22,7 @@ from bot.workers import CoreThreads
 from handlers.context import Origin
 from handlers.messages import Action, Card, Field, File, Text
 from tests import fake_wecom as fw
+from tests.chat import catalog
 from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
 from tests.test_fake_wecom import WC_BODY, WC_CORP, WC_KEY, WC_QUERY, WC_TOKEN, WC_VERIFY
 
@@ -139,7 +140,8 @@ def test_text_files_and_group_messages_are_markdown_or_files(wecom, sender):
     assert wecom.messages("alice.w")[-1]["markdown"]["content"] == "hello 你好"
     sender.send(item(card(APPROVE), kind="channel", target="wrvisits"))
     group = wecom.chat_messages("wrvisits")[-1]["markdown"]["content"]
-    assert "Reply with: `visit approve V-7`" in group  # no buttons in a group: the command
+    hint = catalog("wecom.type_to_act")
+    assert f"{hint} `visit approve V-7`" in group  # no buttons in a group: the command
     key = "9c2b1e40-0000-4aaa-8bbb-0123456789ab"
     wecom.add_webhook(key)
     sender.send(item(Text("robot"), kind="channel", target=f"webhook:{key}"))

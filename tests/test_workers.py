@@ -52,6 +52,7 @@ def test_a_call_that_queued_a_notice_wakes_the_courier(workers):
     assert workers.woken.is_set()
 
 
+@pytest.mark.logs_errors("bot.workers")
 def test_a_worker_that_dies_is_replaced(workers):
     with pytest.raises(BrokenProcessPool):
         workers.submit(_die).result(timeout=30)
