@@ -10,7 +10,6 @@ from handlers.visits.lists import CSV_COLUMNS
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.visits_kit import (
     FULL_ID,
-    no_internal_errors,  # noqa: F401  (autouse)
     ok,
     refused,
     request,
