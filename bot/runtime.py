@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.assembly import make_core
 from bot.delivery import Deliverer, Sender
-from bot.orgfile import load_org
-from bot.settings import Settings, SettingsError
-from handlers.clock import Clock, SystemClock
+from bot.settings import Settings
+from handlers.clock import Clock
 from handlers.core import DELIVERY_SUBJECT, Core
 from handlers.i18n import I18n
 from handlers.orgconfig import OrgConfig
-from storage import migrate
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -23,27 +22,6 @@ log = logging.getLogger(__name__)
 # retries that came due (their backoff is seconds to minutes, so a little later is harmless).
 COURIER_POLL = 2.0
 SENDERS = 8  # recipients served at once by the courier
-
-
-def open_database(settings: Settings) -> Database:
-    """The database, migrated when it is the embedded SQLite default; checked otherwise."""
-    db = Database(settings.database_url)
-    if db.engine.dialect.name == "sqlite":
-        migrate.upgrade(db.engine)
-        return db
-    try:
-        current = migrate.current(db.engine)
-    except Exception as exc:
-        exc = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
-        raise SettingsError(
-            f"cannot reach MAINTBOT_DATABASE_URL: {exc.__class__.__name__}: {exc}"
-        ) from None
-    if current != migrate.head():
-        raise SettingsError(
-            f"the database is at revision {current or 'none'}, not {migrate.head()}: "
-            "run `maintbot db upgrade` first"
-        )
-    return db
 
 
 @dataclass
@@ -140,11 +118,8 @@ def build(
     db: Database | None = None,
     i18n: I18n | None = None,
 ) -> Runtime:
-    clock = clock or SystemClock()
-    org = org if org is not None else load_org(settings.config)
-    db = db or open_database(settings)
-    i18n = i18n or I18n(settings.tz, settings.locale)
-    core = Core(db, clock, i18n, org, frozenset(senders))
+    """The runtime of the platforms ``senders`` deliver to: the core (seeded) and its outbox."""
+    core = make_core(settings, platforms=frozenset(senders), db=db, clock=clock, i18n=i18n, org=org)
     core.seed()
 
     def report(item, reason: str) -> None:
@@ -154,4 +129,5 @@ def build(
             core.report_failure(item.platform, item.target, reason)
 
     pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="send")
-    return Runtime(settings, db, core, Deliverer(db, clock, senders, on_give_up=report, pool=pool))
+    deliverer = Deliverer(core.db, core.clock, senders, on_give_up=report, pool=pool)
+    return Runtime(settings, core.db, core, deliverer)

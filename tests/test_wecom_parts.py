@@ -18,7 +18,7 @@ from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.pace import MemberPace
 from bot.wecom.sender import WeComSender
-from bot.workers import CoreThreads
+from bot.workers import ThreadWorkers
 from handlers.context import Origin
 from handlers.messages import Action, Card, Field, File, Text
 from tests import fake_wecom as fw
@@ -71,8 +71,8 @@ def item(message, *, target="alice.w", kind="person", replaces=None, id=1) -> Ou
 
 def test_the_published_sample_passes_the_adapters_checks(chat):
     crypto = WeChatCrypto(WC_TOKEN, WC_KEY, WC_CORP)
-    cores = CoreThreads(chat.core, 1)
-    at_sample_time = WeComAdapter(crypto, agent_id=1000002, cores=cores)
+    workers = ThreadWorkers(chat.core, 1)
+    at_sample_time = WeComAdapter(crypto, agent_id=1000002, workers=workers)
     try:
         verify = {**WC_VERIFY}
         at_sample_time.now = lambda: int(verify["timestamp"])
@@ -80,12 +80,12 @@ def test_the_published_sample_passes_the_adapters_checks(chat):
         at_sample_time.now = lambda: int(WC_QUERY["timestamp"])
         at_sample_time.receive(WC_QUERY, WC_BODY.encode())  # "你好" from ChenJiaShun
         # the same capture a day later is a replay, refused however well it is signed
-        late = WeComAdapter(crypto, agent_id=1000002, cores=cores,
+        late = WeComAdapter(crypto, agent_id=1000002, workers=workers,
                             now=lambda: int(WC_QUERY["timestamp"]) + 86400)  # fmt: skip
         with pytest.raises(Refused) as refused:
             late.receive(WC_QUERY, WC_BODY.encode())
     finally:
-        cores.close()  # waits for the callback's work
+        workers.close()  # waits for the callback's work
     assert refused.value.status == 403
     [reply] = chat.outbox(target="ChenJiaShun")  # "你好" is no command: the help is offered
     assert reply.platform == "wecom" and "help" in reply.payload["text"]

@@ -9,7 +9,7 @@ import pytest
 
 from bot import runtime
 from bot.settings import Settings
-from bot.workers import CoreProcesses
+from bot.workers import ProcessWorkers
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Text
@@ -30,7 +30,7 @@ def workers(tmp_path):
     settings = Settings(database_url=url, config=ORG_FILE, locale="en")
     runtime.build(settings, senders={}).db.dispose()  # migrated and seeded, as by serve
     woken = threading.Event()
-    pool = CoreProcesses(settings, frozenset({"console"}), 2, woken.set)
+    pool = ProcessWorkers(settings, frozenset({"console"}), 2, woken.set)
     pool.woken = woken  # type: ignore[attr-defined]
     yield pool
     pool.close()

@@ -30,7 +30,7 @@ from slack_sdk import WebClient
 
 from bot.slack.blocks import blocks, fallback, form_modal, home_view, prompt_modal
 from bot.slack.markup import slack_text
-from bot.workers import Cores
+from bot.workers import CoreWorkers
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.forms import FORMS
@@ -87,7 +87,7 @@ class SlackAdapter:
         client: WebClient,
         *,
         signing_secret: str,
-        cores: Cores,
+        workers: CoreWorkers,
         budget: float = 1.5,
         max_backlog: int = 200,
     ) -> None:
@@ -96,8 +96,8 @@ class SlackAdapter:
         self.signing_secret = signing_secret
         self.client = client
         token = client.token
-        self.cores = cores
-        self.workers = cores.workers
+        self.pool = workers
+        self.workers = workers.size
         self.max_backlog = max_backlog
         self._busy = 0  # core jobs submitted and not finished
         self._busy_lock = threading.Lock()
@@ -182,7 +182,7 @@ class SlackAdapter:
         with self._busy_lock:
             self._busy += 1
         try:
-            future = self.cores.submit(fn, *args)
+            future = self.pool.submit(fn, *args)
         except RuntimeError:  # shutting down: a late answer is still delivered, here and now
             future = Future()
             try:

@@ -18,7 +18,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.render import PROMPT
-from bot.workers import Cores
+from bot.workers import CoreWorkers
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Message
@@ -43,13 +43,13 @@ class WeComAdapter:
         crypto: WeChatCrypto,
         *,
         agent_id: int,
-        cores: Cores,
+        workers: CoreWorkers,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.crypto = crypto
         self.agent_id = agent_id
         self.now = now
-        self.cores = cores
+        self.workers = workers
 
     # --- the callback URL ----------------------------------------------------------------------
 
@@ -78,7 +78,7 @@ class WeComAdapter:
                 raise ValueError("no sender")
         except Exception as exc:
             raise Refused(400, f"unreadable callback XML: {exc.__class__.__name__}") from None
-        self.cores.submit(handle, message)
+        self.workers.submit(handle, message)
 
     def _fresh(self, query: dict[str, str]) -> None:
         missing = [k for k in ("msg_signature", "timestamp", "nonce") if not query.get(k)]
