@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.assembly import make_core
-from bot.delivery import Deliverer, Sender
+from bot.delivery import Deliverer, Outgoing, Sender
 from bot.settings import Settings
 from handlers.clock import Clock
 from handlers.core import DELIVERY_SUBJECT, Core
 from handlers.i18n import I18n
 from handlers.orgconfig import OrgConfig
+from handlers.targets import REPLY_HOOKS
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -122,11 +123,11 @@ def build(
     core = make_core(settings, platforms=frozenset(senders), db=db, clock=clock, i18n=i18n, org=org)
     core.seed()
 
-    def report(item, reason: str) -> None:
+    def report(item: Outgoing, reason: str) -> None:
         # Not reported: a failing report (no loop), and an expired reply hook (response URLs
         # live 30 minutes; nothing for an admin to fix, and the URL itself is a credential).
-        if item.subject != DELIVERY_SUBJECT and item.target_kind not in ("response", "replace"):
-            core.report_failure(item.platform, item.target, reason)
+        if item.subject != DELIVERY_SUBJECT and item.to.kind not in REPLY_HOOKS:
+            core.report_failure(item.platform, str(item.to), reason)
 
     pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="send")
     deliverer = Deliverer(core.db, core.clock, senders, on_give_up=report, pool=pool)

@@ -1,8 +1,8 @@
 """The HTTP server: one ASGI app with Slack's request URL, WeCom's callback and a health check.
 
 Bolt dispatches on the event loop, as its own Starlette adapter does: the adapter's listeners
-never block (the core runs on their worker pool), and an answer that may go back in the
-acknowledgement is awaited here, on the loop, for at most the adapter's budget.
+never block (``bot.answers`` runs the core on its workers), and an answer that may go back in
+the acknowledgement is awaited here, on the loop, for at most the answers' budget.
 """
 
 import contextlib
@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from wechatpy.enterprise.crypto import WeChatCrypto
 
+from bot.answers import Answers
 from bot.assembly import open_database
 from bot.runtime import Runtime, build
 from bot.settings import Settings
@@ -75,14 +76,13 @@ def wire(settings: Settings, workers: int = 2) -> Served:
         pool = ThreadWorkers(rt.core, 1)
     else:
         pool = ProcessWorkers(settings, rt.core.platforms, workers, rt.wake)
-    served = Served(rt, pool)
+    served, answers = Served(rt, pool), Answers(rt.core, pool)
     if settings.slack_enabled:
-        served.slack = SlackAdapter(
-            rt.core, slack_client, signing_secret=settings.slack_signing_secret, workers=pool
-        )
+        secret = settings.slack_signing_secret
+        served.slack = SlackAdapter(slack_client, signing_secret=secret, answers=answers)
     if settings.wecom_enabled:
         crypto = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
-        served.wecom = WeComAdapter(crypto, agent_id=settings.wecom_agent_id, workers=pool)
+        served.wecom = WeComAdapter(crypto, agent_id=settings.wecom_agent_id, answers=answers)
     return served
 
 

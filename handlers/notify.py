@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.messages import Message, Text, to_dict
+from handlers.targets import Target
 from storage.models import OutboxMessage, Person, RoleGrant
 
 log = logging.getLogger(__name__)
@@ -210,15 +211,14 @@ def _live_cards(ctx: Context, subject: str, only: tuple[str, ...]) -> list[Outbo
     return sorted(live.values(), key=lambda row: row.id)
 
 
-def direct(
-    ctx: Context, platform: str, target_kind: str, target: str, locale: str, message: Message
-) -> None:
+def direct(ctx: Context, platform: str, target: Target, locale: str, message: Message) -> None:
     """Queue a message to a platform address an adapter names (a thread, a response URL)."""
+    target_kind, address = target.encode()
     _enqueue(
         ctx,
         platform=platform,
         target_kind=target_kind,
-        target=target,
+        target=address,
         locale=locale,
         message=message,
         subject=getattr(message, "subject", None),

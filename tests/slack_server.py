@@ -356,6 +356,7 @@ def served_in_process(
     from slack_sdk import WebClient
 
     from bot import runtime
+    from bot.answers import Answers
     from bot.server import Served, create_app
     from bot.settings import Settings
     from bot.slack.adapter import SlackAdapter
@@ -366,9 +367,8 @@ def served_in_process(
     client = WebClient(token=fake.token, base_url=fake.base_url, timeout=10)
     rt = runtime.build(settings, senders={"slack": SlackSender(client)}, clock=clock)
     workers = ThreadWorkers(rt.core, min(4, rt.db.connections))
-    slack = SlackAdapter(
-        rt.core, client, signing_secret=sr.SIGNING_SECRET, workers=workers, budget=budget
-    )
+    answers = Answers(rt.core, workers, budget=budget)
+    slack = SlackAdapter(client, signing_secret=sr.SIGNING_SECRET, answers=answers)
     app = create_app(Served(rt, workers, slack), tick_seconds=tick_seconds)
     port = free_port()
     config = uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="on")

@@ -11,9 +11,10 @@ import requests
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
 
+from bot.answers import Answers
 from bot.delivery import DeliveryError, Outgoing
 from bot.wecom import render
-from bot.wecom.adapter import Refused, WeComAdapter, dispatch
+from bot.wecom.adapter import Refused, WeComAdapter, handle
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.pace import MemberPace
@@ -21,6 +22,7 @@ from bot.wecom.sender import WeComSender
 from bot.workers import ThreadWorkers
 from handlers.context import Origin
 from handlers.messages import Action, Card, Field, File, Text
+from handlers.targets import Target
 from tests import fake_wecom as fw
 from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
 from tests.test_fake_wecom import WC_BODY, WC_CORP, WC_KEY, WC_QUERY, WC_TOKEN, WC_VERIFY
@@ -63,7 +65,7 @@ REJECT = Action("visit.reject", "Reject", "visit reject V-7 reason=", "danger", 
 
 
 def item(message, *, target="alice.w", kind="person", replaces=None, id=1) -> Outgoing:
-    return Outgoing(id, "wecom", kind, target, "en", "V-7", message, 1, "claim", replaces)
+    return Outgoing(id, "wecom", Target(kind, target), "en", "V-7", message, 1, "claim", replaces)
 
 
 # ---- WeCom's own published sample, through the adapter
@@ -72,7 +74,8 @@ def item(message, *, target="alice.w", kind="person", replaces=None, id=1) -> Ou
 def test_the_published_sample_passes_the_adapters_checks(chat):
     crypto = WeChatCrypto(WC_TOKEN, WC_KEY, WC_CORP)
     workers = ThreadWorkers(chat.core, 1)
-    at_sample_time = WeComAdapter(crypto, agent_id=1000002, workers=workers)
+    answers = Answers(chat.core, workers)
+    at_sample_time = WeComAdapter(crypto, agent_id=1000002, answers=answers)
     try:
         verify = {**WC_VERIFY}
         at_sample_time.now = lambda: int(verify["timestamp"])
@@ -80,7 +83,7 @@ def test_the_published_sample_passes_the_adapters_checks(chat):
         at_sample_time.now = lambda: int(WC_QUERY["timestamp"])
         at_sample_time.receive(WC_QUERY, WC_BODY.encode())  # "你好" from ChenJiaShun
         # the same capture a day later is a replay, refused however well it is signed
-        late = WeComAdapter(crypto, agent_id=1000002, workers=workers,
+        late = WeComAdapter(crypto, agent_id=1000002, answers=answers,
                             now=lambda: int(WC_QUERY["timestamp"]) + 86400)  # fmt: skip
         with pytest.raises(Refused) as refused:
             late.receive(WC_QUERY, WC_BODY.encode())
@@ -260,9 +263,9 @@ def test_a_big_card_stays_within_the_template_card_limits():
 
 
 def test_a_click_from_the_adapter_keeps_its_code(chat, codes):
-    dispatch(chat.core, {"FromUserName": "alice.w", "MsgType": "event",
-                         "Event": "template_card_event", "EventKey": "whoami",
-                         "TaskId": "task-9", "ResponseCode": "code-9"})  # fmt: skip
+    handle(chat.core, {"FromUserName": "alice.w", "MsgType": "event",
+                       "Event": "template_card_event", "EventKey": "whoami",
+                       "TaskId": "task-9", "ResponseCode": "code-9"})  # fmt: skip
     assert codes.take("task-9", "alice.w") == "code-9"
     assert chat.outbox(target="alice.w")[-1].platform == "wecom"
     assert Origin("wecom", "alice.w").platform == "wecom"

@@ -13,6 +13,7 @@ from bot.workers import ProcessWorkers
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Text
+from handlers.targets import Target
 from tests.conftest import ORG_FILE
 
 
@@ -45,8 +46,8 @@ def test_a_call_that_queued_a_notice_wakes_the_courier(workers):
     answer = workers.submit(Core.handle_text, Origin("console", "alice"), "whoami")
     assert "Alice Engineer" in str(answer.result(timeout=30))
     assert not workers.woken.is_set()  # an answer only: nothing queued
-    queued = workers.submit(Core.reply_later, Origin("console", "alice"), "person", "alice",
-                            [Text("later")])  # fmt: skip
+    later = [(Target.person("alice"), Text("later"))]
+    queued = workers.submit(Core.reply_later, Origin("console", "alice"), later)
     queued.result(timeout=30)
     assert workers.woken.is_set()
 
