@@ -54,6 +54,9 @@ class Outgoing:
 
 
 class Sender(Protocol):
+    """Delivers one platform's notices. A sender that keeps state which expires may also have
+    ``housekeeping()``, which the runtime calls every few minutes."""
+
     def send(self, item: Outgoing) -> str | None:
         """Deliver one notice, or rewrite the message ``item.replaces`` refers to; return the
         platform's reference to the message (or None)."""

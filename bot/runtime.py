@@ -56,6 +56,17 @@ class Runtime:
         except Exception:
             log.exception("outbox delivery failed; retrying on the next round")
 
+    def housekeeping(self) -> None:
+        """Forget what is past its use: inbound dedupe records, and whatever a sender keeps
+        (its optional ``housekeeping()``: WeCom's expired response codes)."""
+        senders = self.deliverer.senders.values()
+        kept = [sender.housekeeping for sender in senders if hasattr(sender, "housekeeping")]
+        for tidy in (self.core.forget_inbound, *kept):
+            try:
+                tidy()
+            except Exception:
+                log.exception("housekeeping failed; retrying on the next round")
+
     def wake(self) -> None:
         """Have the courier look at the outbox now (a notice was queued elsewhere)."""
         self._wake.set()
@@ -93,7 +104,7 @@ class Runtime:
             max_instances=1, coalesce=True, replace_existing=True,
         )  # fmt: skip
         self.scheduler.add_job(
-            self.core.forget_inbound, "interval", minutes=10, id="housekeeping",
+            self.housekeeping, "interval", minutes=10, id="housekeeping",
             max_instances=1, coalesce=True, replace_existing=True,
         )  # fmt: skip
         self.scheduler.start()

@@ -8,11 +8,15 @@ from datetime import timedelta
 
 import pytest
 import requests
+from sqlalchemy import select
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
 
 from bot.answers import Answers
+from bot.assembly import open_database
 from bot.delivery import DeliveryError, Outgoing
+from bot.runtime import build
+from bot.settings import Settings
 from bot.wecom import render
 from bot.wecom.adapter import Refused, WeComAdapter, handle
 from bot.wecom.client import WeComClient
@@ -23,7 +27,9 @@ from bot.workers import ThreadWorkers
 from handlers.context import Origin
 from handlers.messages import Action, Card, Field, File, Text
 from handlers.targets import Target
+from storage.models import CardResponse
 from tests import fake_wecom as fw
+from tests.conftest import ORG_FILE
 from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
 from tests.test_fake_wecom import WC_BODY, WC_CORP, WC_KEY, WC_QUERY, WC_TOKEN, WC_VERIFY
 
@@ -247,6 +253,27 @@ def test_a_code_is_taken_once_newest_first_and_expires_after_72_hours(codes, clo
     clock.advance(timedelta(hours=72, seconds=1))
     assert codes.take("task-2", "alice.w") is None
     assert codes.forget_expired() == 3
+
+
+def test_the_runtime_forgets_the_expired_codes_every_few_minutes(tmp_path, client, clock, chat):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'codes.sqlite3'}", config=ORG_FILE)
+    db = open_database(settings)
+    codes = ResponseCodes(db, clock)
+    sender = WeComSender(client, AGENT_ID, codes, chat.core.i18n)
+    runtime = build(settings, senders={"wecom": sender}, db=db, clock=clock)
+    runtime.start_background()
+    try:
+        assert runtime.scheduler.get_job("housekeeping").func == runtime.housekeeping
+    finally:
+        runtime.scheduler.shutdown()
+    codes.remember("task-1", "alice.w", "old")
+    clock.advance(timedelta(hours=71))
+    codes.remember("task-2", "alice.w", "fresh")
+    clock.advance(timedelta(hours=2))
+    runtime.housekeeping()
+    with db.unit_of_work() as session:
+        assert session.scalars(select(CardResponse.code)).all() == ["fresh"]
+    runtime.stop()
 
 
 # ---- cards within WeCom's limits

@@ -60,6 +60,10 @@ class WeComSender:
         self.i18n = i18n
         self.pace = pace or MemberPace()
 
+    def housekeeping(self) -> None:
+        """Forget the response codes past their 72 hours."""
+        self.codes.forget_expired()
+
     def send(self, item: Outgoing) -> str | None:
         try:
             return self._send(item)
