@@ -25,6 +25,7 @@ from handlers.context import Origin
 from handlers.grammar import strip_comment
 from handlers.messages import Action, Card, File, Message, Text, plain_text, starts_with_icon
 from handlers.platforms import Platform
+from handlers.targets import PERSON
 
 TONE_MARK = {"info": "", "success": "✔ ", "warning": "⚠ ", "danger": "✖ "}
 QUIT = {"quit", "exit", ":q", "退出"}
@@ -107,12 +108,12 @@ class ConsoleSender:
         self.output = output
 
     def send(self, item: Outgoing) -> str:
-        to = f"@{item.target}" if item.target_kind == "person" else item.target
+        to = f"@{item.to.address}" if item.to.kind == PERSON else item.to.address
         if item.replaces:
             state = getattr(item.message, "state_label", None) or ""
             self.output.write(f"↻ {to}: {item.subject} [{state}]")
             return item.replaces
-        arrow = "📨" if item.target_kind == "person" else "📢"
+        arrow = "📨" if item.to.kind == PERSON else "📢"
         self.output.show(item.message, header=f"{arrow} → {to}", compact=True)
         return f"console:{item.id}"
 

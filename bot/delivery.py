@@ -23,6 +23,7 @@ from sqlalchemy import or_, select, update
 from handlers.clock import Clock
 from handlers.messages import Message, from_dict
 from handlers.platforms import Platform
+from handlers.targets import Target
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -44,8 +45,7 @@ class Outgoing:
 
     id: int
     platform: str
-    target_kind: str
-    target: str
+    to: Target
     locale: str
     subject: str | None
     message: Message
@@ -55,6 +55,9 @@ class Outgoing:
 
 
 class Sender(Protocol):
+    """Delivers one platform's notices. A sender that keeps state which expires may also have
+    ``housekeeping()``, which the runtime calls every few minutes."""
+
     platform: Platform  # what the domain may know of it (how it shows a changing card)
 
     def send(self, item: Outgoing) -> str | None:
@@ -88,7 +91,7 @@ class Deliverer:
             items = self._claim(limit, skip=busy)
             queues: dict[str, list[Outgoing]] = {}
             for item in items:
-                queues.setdefault(item.target, []).append(item)
+                queues.setdefault(str(item.to), []).append(item)
             self._serving.update(queues)
         for target, queue in queues.items():
             self.pool.submit(self._serve, target, queue, on_free)
@@ -160,8 +163,7 @@ class Deliverer:
                         Outgoing(
                             row.id,
                             row.platform,
-                            row.target_kind,
-                            row.target,
+                            Target.decode(row.target_kind, row.target),
                             row.locale,
                             row.subject,
                             from_dict(row.payload),
@@ -212,9 +214,7 @@ class Deliverer:
     def _failed(self, item: Outgoing, reason: str, permanent: bool, retry_after) -> None:
         if permanent or item.attempt >= self.max_attempts:
             status = "failed" if permanent else "dead"
-            log.error(
-                "outbox %s to %s:%s %s: %s", item.id, item.platform, item.target, status, reason
-            )
+            log.error("outbox %s to %s:%s %s: %s", item.id, item.platform, item.to, status, reason)
             self._finish(item, status=status, last_error=reason[:2000])
             if self.on_give_up is not None:
                 self.on_give_up(item, reason)

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.delivery import Deliverer, Sender
-from bot.orgfile import load_org
-from bot.settings import Settings, SettingsError
-from handlers.clock import Clock, SystemClock
+from bot.assembly import make_core
+from bot.delivery import Deliverer, Outgoing, Sender
+from bot.settings import Settings
+from handlers.clock import Clock
 from handlers.core import DELIVERY_SUBJECT, Core
 from handlers.i18n import I18n
 from handlers.orgconfig import Organisation
-from storage import migrate
+from handlers.targets import REPLY_HOOKS
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -23,27 +23,6 @@ log = logging.getLogger(__name__)
 # retries that came due (their backoff is seconds to minutes, so a little later is harmless).
 COURIER_POLL = 2.0
 SENDERS = 8  # recipients served at once by the courier
-
-
-def open_database(settings: Settings) -> Database:
-    """The database, migrated when it is the embedded SQLite default; checked otherwise."""
-    db = Database(settings.database_url)
-    if db.engine.dialect.name == "sqlite":
-        migrate.upgrade(db.engine)
-        return db
-    try:
-        current = migrate.current(db.engine)
-    except Exception as exc:
-        exc = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
-        raise SettingsError(
-            f"cannot reach MAINTBOT_DATABASE_URL: {exc.__class__.__name__}: {exc}"
-        ) from None
-    if current != migrate.head():
-        raise SettingsError(
-            f"the database is at revision {current or 'none'}, not {migrate.head()}: "
-            "run `maintbot db upgrade` first"
-        )
-    return db
 
 
 @dataclass
@@ -76,6 +55,17 @@ class Runtime:
                 pass
         except Exception:
             log.exception("outbox delivery failed; retrying on the next round")
+
+    def housekeeping(self) -> None:
+        """Forget what is past its use: inbound dedupe records, and whatever a sender keeps
+        (its optional ``housekeeping()``: WeCom's expired response codes)."""
+        senders = self.deliverer.senders.values()
+        kept = [sender.housekeeping for sender in senders if hasattr(sender, "housekeeping")]
+        for tidy in (self.core.forget_inbound, *kept):
+            try:
+                tidy()
+            except Exception:
+                log.exception("housekeeping failed; retrying on the next round")
 
     def wake(self) -> None:
         """Have the courier look at the outbox now (a notice was queued elsewhere)."""
@@ -115,7 +105,7 @@ class Runtime:
                 args=(job,), id=job.name, max_instances=1, coalesce=True, replace_existing=True,
             )  # fmt: skip
         self.scheduler.add_job(
-            self.core.forget_inbound, "interval", minutes=10, id="housekeeping",
+            self.housekeeping, "interval", minutes=10, id="housekeeping",
             max_instances=1, coalesce=True, replace_existing=True,
         )  # fmt: skip
         self.scheduler.start()
@@ -141,18 +131,17 @@ def build(
     db: Database | None = None,
     i18n: I18n | None = None,
 ) -> Runtime:
-    clock = clock or SystemClock()
-    org = org if org is not None else load_org(settings.config)
-    db = db or open_database(settings)
-    i18n = i18n or I18n(settings.tz, settings.locale)
-    core = Core(db, clock, i18n, org, {name: s.platform for name, s in senders.items()})
+    """The runtime of the platforms ``senders`` deliver to: the core (seeded) and its outbox."""
+    platforms = {name: sender.platform for name, sender in senders.items()}
+    core = make_core(settings, platforms=platforms, db=db, clock=clock, i18n=i18n, org=org)
     core.seed()
 
-    def report(item, reason: str) -> None:
+    def report(item: Outgoing, reason: str) -> None:
         # Not reported: a failing report (no loop), and an expired reply hook (response URLs
         # live 30 minutes; nothing for an admin to fix, and the URL itself is a credential).
-        if item.subject != DELIVERY_SUBJECT and item.target_kind not in ("response", "replace"):
-            core.report_failure(item.platform, item.target, reason)
+        if item.subject != DELIVERY_SUBJECT and item.to.kind not in REPLY_HOOKS:
+            core.report_failure(item.platform, str(item.to), reason)
 
     pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="send")
-    return Runtime(settings, db, core, Deliverer(db, clock, senders, on_give_up=report, pool=pool))
+    deliverer = Deliverer(core.db, core.clock, senders, on_give_up=report, pool=pool)
+    return Runtime(settings, core.db, core, deliverer)

@@ -1,8 +1,8 @@
 """The HTTP server: one ASGI app with Slack's request URL, WeCom's callback and a health check.
 
 Bolt dispatches on the event loop, as its own Starlette adapter does: the adapter's listeners
-never block (the core runs on their worker pool), and an answer that may go back in the
-acknowledgement is awaited here, on the loop, for at most the adapter's budget.
+never block (``bot.answers`` runs the core on its workers), and an answer that may go back in
+the acknowledgement is awaited here, on the loop, for at most the answers' budget.
 """
 
 import contextlib
@@ -19,7 +19,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.runtime import Runtime, build, open_database
+from bot.answers import Answers
+from bot.assembly import open_database
+from bot.runtime import Runtime, build
 from bot.settings import Settings
 from bot.slack.adapter import ANSWERS, SlackAdapter
 from bot.slack.sender import SlackSender
@@ -27,7 +29,7 @@ from bot.wecom.adapter import Refused, WeComAdapter
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.sender import WeComSender
-from bot.workers import CoreProcesses, Cores, CoreThreads
+from bot.workers import CoreWorkers, ProcessWorkers, ThreadWorkers
 from handlers.clock import SystemClock
 from handlers.i18n import I18n
 
@@ -41,14 +43,14 @@ class Served:
     """What ``maintbot serve`` runs: the runtime, the core's workers, an adapter per platform."""
 
     runtime: Runtime
-    cores: Cores
+    workers: CoreWorkers
     slack: SlackAdapter | None = None
     wecom: WeComAdapter | None = None
 
     def close(self) -> None:
         if self.slack is not None:
             self.slack.close()
-        self.cores.close()
+        self.workers.close()
         self.runtime.stop()
 
 
@@ -71,17 +73,16 @@ def wire(settings: Settings, workers: int = 2) -> Served:
         senders["wecom"] = WeComSender(wecom_client, settings.wecom_agent_id, codes, i18n)
     rt = build(settings, senders=senders, clock=clock, db=db, i18n=i18n)
     if db.in_memory:  # nothing another process could open
-        cores = CoreThreads(rt.core, 1)
+        pool = ThreadWorkers(rt.core, 1)
     else:
-        cores = CoreProcesses(settings, rt.core.platforms, workers, rt.wake)
-    served = Served(rt, cores)
+        pool = ProcessWorkers(settings, rt.core.platforms, workers, rt.wake)
+    served, answers = Served(rt, pool), Answers(rt.core, pool)
     if settings.slack_enabled:
-        served.slack = SlackAdapter(
-            rt.core, slack_client, signing_secret=settings.slack_signing_secret, cores=cores
-        )
+        secret = settings.slack_signing_secret
+        served.slack = SlackAdapter(slack_client, signing_secret=secret, answers=answers)
     if settings.wecom_enabled:
         crypto = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
-        served.wecom = WeComAdapter(crypto, agent_id=settings.wecom_agent_id, cores=cores)
+        served.wecom = WeComAdapter(crypto, agent_id=settings.wecom_agent_id, answers=answers)
     return served
 
 

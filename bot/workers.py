@@ -1,6 +1,6 @@
-"""Where the core's work runs: a few threads of this process, or worker processes of its own.
+"""The pools that run core calls: a few threads of this process, or worker processes of its own.
 
-Adapters hand the core a call, ``submit(fn, *args)``, which runs ``fn(core, *args)`` and returns
+Adapters hand the pool a call, ``submit(fn, *args)``, which runs ``fn(core, *args)`` and returns
 a Future of its result. ``maintbot serve`` runs the core in worker processes, so that the
 serving process's event loop never competes for the GIL with command work and acknowledges at
 once; tests, the console and in-memory databases keep the core in threads. A call whose
@@ -17,11 +17,9 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from bot.orgfile import load_org
+from bot.assembly import make_core
 from bot.settings import Settings, configure_logging
-from handlers.clock import SystemClock
 from handlers.core import Core
-from handlers.i18n import I18n
 from handlers.platforms import Platform
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -30,13 +28,13 @@ log = logging.getLogger(__name__)
 START_TIMEOUT = 60.0  # seconds for the worker processes to import and open the database
 
 
-class CoreThreads:
-    """The core on ``workers`` threads of this process."""
+class ThreadWorkers:
+    """The core on ``size`` threads of this process."""
 
-    def __init__(self, core: Core, workers: int) -> None:
+    def __init__(self, core: Core, size: int) -> None:
         self.core = core
-        self.workers = workers
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="core")
+        self.size = size
+        self._pool = ThreadPoolExecutor(size, thread_name_prefix="core")
 
     def submit(self, fn: Callable[..., Any], *args) -> Future:
         return self._pool.submit(fn, self.core, *args)
@@ -45,17 +43,17 @@ class CoreThreads:
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 
-class CoreProcesses:
-    """The core in ``workers`` processes of its own, each with its own database connections."""
+class ProcessWorkers:
+    """The core in ``size`` processes of its own, each with its own database connections."""
 
     def __init__(
         self,
         settings: Settings,
         platforms: Mapping[str, Platform],
-        workers: int,
+        size: int,
         wake: Callable[[], None],
     ) -> None:
-        self.workers = workers
+        self.size = size
         self._settings, self._platforms, self._wake = settings, platforms, wake
         self._lock = threading.Lock()
         self._pool = self._start()
@@ -63,17 +61,17 @@ class CoreProcesses:
     def _start(self) -> ProcessPoolExecutor:
         """A pool whose processes are all started and ready (a broken configuration shows now).
 
-        The pool starts a process for each call that finds none idle, so ``workers`` calls that
+        The pool starts a process for each call that finds none idle, so ``size`` calls that
         wait for one another at a barrier start them all."""
         context = multiprocessing.get_context("spawn")  # never fork a threaded process
-        everyone = context.Barrier(self.workers)
+        everyone = context.Barrier(self.size)
         pool = ProcessPoolExecutor(
-            self.workers,
+            self.size,
             mp_context=context,
             initializer=_open_core,
             initargs=(self._settings, self._platforms, everyone),
         )
-        for ready in [pool.submit(_ready) for _ in range(self.workers)]:
+        for ready in [pool.submit(_ready) for _ in range(self.size)]:
             ready.result(timeout=START_TIMEOUT)
         return pool
 
@@ -123,8 +121,7 @@ def _open_core(settings: Settings, platforms: Mapping[str, Platform], everyone) 
     _everyone = everyone
     db = Database(settings.database_url)  # migrated by the serving process
     db.after_commit_adding(OutboxMessage, _mark_queued)
-    clock, i18n = SystemClock(), I18n(settings.tz, settings.locale)
-    _core = Core(db, clock, i18n, load_org(settings.config), platforms)
+    _core = make_core(settings, platforms=platforms, db=db)
     log.info("core worker process %d ready", os.getpid())
 
 
@@ -144,4 +141,4 @@ def _call(fn: Callable[..., Any], args: tuple) -> tuple[Any, bool]:
     return fn(_core, *args), _queued
 
 
-Cores = CoreThreads | CoreProcesses  # what adapters submit to; whoever made it closes it
+CoreWorkers = ThreadWorkers | ProcessWorkers  # what adapters submit to; whoever made it closes it

@@ -5,7 +5,7 @@ import os
 import socket
 import uuid
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +24,7 @@ from handlers.messages import Message, Text
 from handlers.orgconfig import Organisation
 from handlers.platforms import Platform
 from handlers.registry import Commands, Registry
+from handlers.targets import Target
 from handlers.workflows import BASICS, WORKFLOWS
 from storage.db import Database
 from storage.models import InboundEvent
@@ -184,17 +185,15 @@ class Core:
                 delete(InboundEvent).where(InboundEvent.received_at < cutoff)
             ).rowcount
 
-    def reply_later(
-        self, origin: Origin, target_kind: str, target: str, messages: list[Message]
-    ) -> None:
-        """Queue answers to ``origin`` that could not be given at once (after an adapter's quick
-        ack), in its person's language."""
+    def reply_later(self, origin: Origin, answer: Sequence[tuple[Target, Message]]) -> None:
+        """Queue an answer to ``origin`` that was not given at once (after an adapter's quick
+        ack), each message to its target, in one transaction, in its person's language."""
         with self.db.unit_of_work() as session:
             person = people.identify(session, origin)
             locale = (person and person.locale) or self.i18n.default_locale
             ctx = self.context(session, SYSTEM, Origin(origin.platform, None))
-            for message in messages:
-                notify.direct(ctx, origin.platform, target_kind, target, locale, message)
+            for target, message in answer:
+                notify.direct(ctx, origin.platform, target, locale, message)
 
     def report_failure(self, platform: str, target: str, reason: str) -> None:
         """Tell the admins that a notice could not be delivered (a permanent platform error)."""

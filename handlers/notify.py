@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from handlers import roles
 from handlers.context import Context
 from handlers.messages import Message, Text, to_dict
+from handlers.targets import Target
 from storage.models import OutboxMessage, Person, RoleGrant
 
 log = logging.getLogger(__name__)
@@ -229,15 +230,14 @@ def least_recently_painted(ctx: Context, prefix: str, platforms: Sequence[str]) 
     return list(ctx.session.scalars(select(with_updates.c.subject).order_by(with_updates.c.last)))
 
 
-def direct(
-    ctx: Context, platform: str, target_kind: str, target: str, locale: str, message: Message
-) -> None:
+def direct(ctx: Context, platform: str, target: Target, locale: str, message: Message) -> None:
     """Queue a message to a platform address an adapter names (a thread, a response URL)."""
+    target_kind, address = target.encode()
     _enqueue(
         ctx,
         platform=platform,
         target_kind=target_kind,
-        target=target,
+        target=address,
         locale=locale,
         message=message,
         subject=getattr(message, "subject", None),

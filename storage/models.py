@@ -218,8 +218,10 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
     platform: Mapped[str] = mapped_column(String(16))
-    target_kind: Mapped[str] = mapped_column(String(8))  # "person" or "channel"
-    target: Mapped[str] = mapped_column(String(128))  # platform address: user id, channel id
+    # where it goes (handlers.targets): person, channel, thread, response or replace
+    target_kind: Mapped[str] = mapped_column(String(8))
+    # the address: a user or channel id; "channel:ts" (thread); "channel response_url" (hooks)
+    target: Mapped[str] = mapped_column(String(128))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     locale: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str | None] = mapped_column(String(16), index=True)

@@ -369,20 +369,20 @@ def served_in_process(
     from slack_sdk import WebClient
 
     from bot import runtime
+    from bot.answers import Answers
     from bot.server import Served, create_app
     from bot.settings import Settings
     from bot.slack.adapter import SlackAdapter
     from bot.slack.sender import SlackSender
-    from bot.workers import CoreThreads
+    from bot.workers import ThreadWorkers
 
     settings = Settings(database_url=database_url, config=ORG_FILE, locale="en")
     client = WebClient(token=fake.token, base_url=fake.base_url, timeout=10)
     rt = runtime.build(settings, senders={"slack": SlackSender(client)}, clock=clock)
-    cores = CoreThreads(rt.core, min(4, rt.db.connections))
-    slack = SlackAdapter(
-        rt.core, client, signing_secret=sr.SIGNING_SECRET, cores=cores, budget=budget
-    )
-    app = create_app(Served(rt, cores, slack), tick_seconds=tick_seconds)
+    workers = ThreadWorkers(rt.core, min(4, rt.db.connections))
+    answers = Answers(rt.core, workers, budget=budget)
+    slack = SlackAdapter(client, signing_secret=sr.SIGNING_SECRET, answers=answers)
+    app = create_app(Served(rt, workers, slack), tick_seconds=tick_seconds)
     port = free_port()
     config = uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

@@ -8,6 +8,7 @@ import pytest
 from bot.console import ConsoleOutput, ConsoleSender
 from bot.delivery import Outgoing
 from handlers.messages import Action, Card, Field, File, Text
+from handlers.targets import Target
 
 NASTY = "disk\x1b[2J\x1b]0;pwned\x07 swap\rOK \x9b31m\x07\x08\x00done"
 
@@ -49,8 +50,9 @@ def test_user_text_prints_no_escape_sequence_nor_carriage_return(out):
 def test_notices_and_card_updates_from_the_outbox_print_nothing_live(out):
     sender = ConsoleSender(out)
     card = Card(title=NASTY, subject="V-1", state_label=NASTY)
-    sender.send(Outgoing(1, "console", "person", "bob", "en", "V-1", Text(NASTY), 1, "c"))
-    sender.send(Outgoing(2, "console", "channel", "#v", "en", NASTY, card, 1, "c", "console:1"))
+    bob, channel = Target.person("bob"), Target("channel", "#v")
+    sender.send(Outgoing(1, "console", bob, "en", "V-1", Text(NASTY), 1, "c"))
+    sender.send(Outgoing(2, "console", channel, "en", NASTY, card, 1, "c", "console:1"))
     assert_inert(printed(out))
 
 

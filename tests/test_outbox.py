@@ -122,8 +122,8 @@ def test_a_notice_queued_by_a_command_is_delivered_once(chat, db, clock, sender,
         assert r.external_ref == f"ref-{r.id}-{[c.id for c in sender.calls].index(r.id) + 1}"
         assert r.sent_at == clock.now() - timedelta(days=1)
         assert r.lease_until is None and r.last_error is None
-    item = next(c for c in sender.calls if c.target == "#visits")
-    assert item.target_kind == "channel" and item.attempt == 1 and item.subject == visit
+    item = next(c for c in sender.calls if c.to.address == "#visits")
+    assert item.to.kind == "channel" and item.attempt == 1 and item.subject == visit
     assert visit in plain_text(item.message)
 
 
@@ -488,7 +488,7 @@ def test_pump_serves_others_while_one_recipient_is_slow_and_keeps_each_ones_orde
 
     class Gated(FakeSender):
         def send(self, item: Outgoing) -> str | None:
-            if item.target == "alice":
+            if item.to.address == "alice":
                 assert gate.wait(10)
             return super().send(item)
 
@@ -503,7 +503,7 @@ def test_pump_serves_others_while_one_recipient_is_slow_and_keeps_each_ones_orde
         gate.set()
         wait_for(lambda: not deliverer._serving)
         assert freed.is_set() and deliverer.pump(freed.set) == 1
-    assert [i.id for i in sender.sent if i.target == "alice"] == [*first, *later]
+    assert [i.id for i in sender.sent if i.to.address == "alice"] == [*first, *later]
 
 
 def wait_for(check, timeout: float = 10.0) -> None:

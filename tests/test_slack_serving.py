@@ -15,7 +15,8 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from bot.slack.adapter import SHORT_QUEUE
+from bot.answers import SHORT_QUEUE
+from bot.workers import ThreadWorkers
 from handlers.clock import FakeClock
 from handlers.core import Core
 from tests import slack_requests as sr
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.slow
 
 served_url = slack_server.served_url
 ALICE, BOB = "UALICE", "UBOB"
+REQUEST = 'visit request at="+3d 10:00" duration=2h room=SH1/A101 task="{}" id=passport:1234'
 
 
 def one_line(returncode: int, stdout: str, stderr: str) -> str:
@@ -184,13 +186,14 @@ def test_with_a_long_queue_a_command_is_acked_at_once_and_answered_later(fake, s
     mocker.patch.object(Core, "handle_text", gated)
     with served_in_process(fake, served_url) as bot:
         hook = f"busy-{uuid.uuid4().hex[:6]}"
-        queue = bot.slack.workers * SHORT_QUEUE  # jobs an acknowledgement still waits behind
-        bot.slack.max_backlog = queue + 1
+        answers = bot.slack.answers
+        queue = answers.workers.size * SHORT_QUEUE  # jobs an acknowledgement still waits behind
+        answers.max_backlog = queue + 1
         with concurrent.futures.ThreadPoolExecutor(queue) as pool:
             stuck = [
                 pool.submit(bot.command, "whoami", ALICE, hook=f"{hook}-{i}") for i in range(queue)
             ]
-            wait_until(lambda: bot.slack._busy >= queue, 5, "a long queue")
+            wait_until(lambda: answers.busy >= queue, 5, "a long queue")
             reply = bot.command("help", BOB, hook=hook)
             assert reply.elapsed < 0.5  # no wait for the answer: the queue is long
             assert reply.json["text"].startswith("⏳")
@@ -211,6 +214,51 @@ def test_with_a_long_queue_a_command_is_acked_at_once_and_answered_later(fake, s
             [answer] = fake.wait_for(f"hooks/{hook}-{i}", timeout=10)
             assert "alice" in answer.args["text"]
         assert fake.calls(f"hooks/{hook}-refused") == []
+
+
+def test_each_answer_reaches_the_outbox_from_the_job_that_computed_it(fake, served_url, mocker):
+    """One worker job per request, whether its answer is late or closes a form: the job queues
+    the answer itself (it went back to the serving process, then out again in a second job)."""
+    jobs, submit = [], ThreadWorkers.submit
+
+    def counted(self, fn, *args):
+        jobs.append(fn)
+        return submit(self, fn, *args)
+
+    mocker.patch.object(ThreadWorkers, "submit", counted)
+    real, gate = Core.handle_text, threading.Event()
+
+    def gated(self, origin, text, *args, **kwargs):
+        if text == "whoami":
+            gate.wait(20)
+        return real(self, origin, text, *args, **kwargs)
+
+    mocker.patch.object(Core, "handle_text", gated)
+    with served_in_process(fake, served_url, budget=0.3) as bot:
+        hook = f"once-{uuid.uuid4().hex[:6]}"
+        assert bot.command(REQUEST.format(hook), ALICE, hook=f"{hook}-filed").status == 200
+        ref = bot.visit_by_task(hook)
+        channel, ts = bot.card(ref)
+        before = len(jobs)
+        assert bot.click(BOB, channel, ts, "visit.approve", f"{hook}-click").status == 200
+        [answer] = fake.wait_for(f"hooks/{hook}-click", timeout=10)
+        assert ref in answer.args["text"] and len(jobs) == before + 1  # the click's answer
+        before = len(jobs)
+        late = bot.command("whoami", ALICE, hook=f"{hook}-late")
+        assert late.json["text"].startswith("⏳")  # the answer missed the acknowledgement
+        gate.set()
+        [answer] = fake.wait_for(f"hooks/{hook}-late", timeout=10)
+        assert "alice" in answer.args["text"] and len(jobs) == before + 1
+        body, headers = sr.slash_command("visit request", ALICE, "CMAINT", trigger_id=hook)
+        assert bot.post(body, headers).status == 200
+        view = bot.modal(hook)
+        before = len(jobs)
+        values = {"at": "+3d 11:00", "duration": "1h", "room": "SH1/B201", "task": f"{hook} form",
+                  "id": "passport:1234"}  # fmt: skip
+        assert bot.submit(ALICE, view, values).text == ""  # filed: the form closes
+        filed = bot.visit_by_task(f"{hook} form")
+        bot.posted(dm_channel_id(ALICE), filed)  # the answer, by DM
+        assert len(jobs) == before + 1
 
 
 def test_a_queued_notice_is_sent_at_once_not_at_the_next_tick(fake, served_url):

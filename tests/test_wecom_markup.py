@@ -13,6 +13,7 @@ from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.sender import WeComSender
 from handlers.messages import Card, Field, File, Text
+from handlers.targets import Target
 from tests import slack_server
 from tests import wecom_requests as wr
 from tests.conftest import BACKEND_AGNOSTIC, ORG_FILE
@@ -70,7 +71,7 @@ def test_a_robot_mentions_whom_the_bot_pings_and_nobody_a_user_named(wecom, send
     for n, (kind, target) in enumerate(
         [("channel", f"webhook:{WEBHOOK_KEY}"), ("channel", "wrfaults"), ("person", "amy.w")]
     ):
-        sender.send(Outgoing(n, "wecom", kind, target, "en", "F-1", ping, 1, "claim"))
+        sender.send(Outgoing(n, "wecom", Target(kind, target), "en", "F-1", ping, 1, "claim"))
     [robot] = wecom.robot_messages(WEBHOOK_KEY)
     content = robot["markdown"]["content"]
     assert content.startswith('<@dan.w> <@amy.w> <font color="warning">🚨 F-1 ')

@@ -8,21 +8,29 @@ from datetime import timedelta
 
 import pytest
 import requests
+from sqlalchemy import select
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
 
+from bot.answers import Answers
+from bot.assembly import open_database
 from bot.delivery import DeliveryError, Outgoing
+from bot.runtime import build
+from bot.settings import Settings
 from bot.wecom import render
-from bot.wecom.adapter import Refused, WeComAdapter, dispatch
+from bot.wecom.adapter import Refused, WeComAdapter, handle
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.pace import MemberPace
 from bot.wecom.sender import WeComSender
-from bot.workers import CoreThreads
+from bot.workers import ThreadWorkers
 from handlers.context import Origin
 from handlers.messages import Action, Card, Field, File, Text
+from handlers.targets import Target
+from storage.models import CardResponse
 from tests import fake_wecom as fw
 from tests.chat import catalog
+from tests.conftest import ORG_FILE
 from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
 from tests.test_fake_wecom import WC_BODY, WC_CORP, WC_KEY, WC_QUERY, WC_TOKEN, WC_VERIFY
 
@@ -64,7 +72,7 @@ REJECT = Action("visit.reject", "Reject", "visit reject V-7 reason=", "danger", 
 
 
 def item(message, *, target="alice.w", kind="person", replaces=None, id=1) -> Outgoing:
-    return Outgoing(id, "wecom", kind, target, "en", "V-7", message, 1, "claim", replaces)
+    return Outgoing(id, "wecom", Target(kind, target), "en", "V-7", message, 1, "claim", replaces)
 
 
 # ---- WeCom's own published sample, through the adapter
@@ -72,8 +80,9 @@ def item(message, *, target="alice.w", kind="person", replaces=None, id=1) -> Ou
 
 def test_the_published_sample_passes_the_adapters_checks(chat):
     crypto = WeChatCrypto(WC_TOKEN, WC_KEY, WC_CORP)
-    cores = CoreThreads(chat.core, 1)
-    at_sample_time = WeComAdapter(crypto, agent_id=1000002, cores=cores)
+    workers = ThreadWorkers(chat.core, 1)
+    answers = Answers(chat.core, workers)
+    at_sample_time = WeComAdapter(crypto, agent_id=1000002, answers=answers)
     try:
         verify = {**WC_VERIFY}
         at_sample_time.now = lambda: int(verify["timestamp"])
@@ -81,12 +90,12 @@ def test_the_published_sample_passes_the_adapters_checks(chat):
         at_sample_time.now = lambda: int(WC_QUERY["timestamp"])
         at_sample_time.receive(WC_QUERY, WC_BODY.encode())  # "你好" from ChenJiaShun
         # the same capture a day later is a replay, refused however well it is signed
-        late = WeComAdapter(crypto, agent_id=1000002, cores=cores,
+        late = WeComAdapter(crypto, agent_id=1000002, answers=answers,
                             now=lambda: int(WC_QUERY["timestamp"]) + 86400)  # fmt: skip
         with pytest.raises(Refused) as refused:
             late.receive(WC_QUERY, WC_BODY.encode())
     finally:
-        cores.close()  # waits for the callback's work
+        workers.close()  # waits for the callback's work
     assert refused.value.status == 403
     [reply] = chat.outbox(target="ChenJiaShun")  # "你好" is no command: the help is offered
     assert reply.platform == "wecom" and "help" in reply.payload["text"]
@@ -248,6 +257,27 @@ def test_a_code_is_taken_once_newest_first_and_expires_after_72_hours(codes, clo
     assert codes.forget_expired() == 3
 
 
+def test_the_runtime_forgets_the_expired_codes_every_few_minutes(tmp_path, client, clock, chat):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'codes.sqlite3'}", config=ORG_FILE)
+    db = open_database(settings)
+    codes = ResponseCodes(db, clock)
+    sender = WeComSender(client, AGENT_ID, codes, chat.core.i18n)
+    runtime = build(settings, senders={"wecom": sender}, db=db, clock=clock)
+    runtime.start_background()
+    try:
+        assert runtime.scheduler.get_job("housekeeping").func == runtime.housekeeping
+    finally:
+        runtime.scheduler.shutdown()
+    codes.remember("task-1", "alice.w", "old")
+    clock.advance(timedelta(hours=71))
+    codes.remember("task-2", "alice.w", "fresh")
+    clock.advance(timedelta(hours=2))
+    runtime.housekeeping()
+    with db.unit_of_work() as session:
+        assert session.scalars(select(CardResponse.code)).all() == ["fresh"]
+    runtime.stop()
+
+
 # ---- cards within WeCom's limits
 
 
@@ -262,9 +292,9 @@ def test_a_big_card_stays_within_the_template_card_limits():
 
 
 def test_a_click_from_the_adapter_keeps_its_code(chat, codes):
-    dispatch(chat.core, {"FromUserName": "alice.w", "MsgType": "event",
-                         "Event": "template_card_event", "EventKey": "whoami",
-                         "TaskId": "task-9", "ResponseCode": "code-9"})  # fmt: skip
+    handle(chat.core, {"FromUserName": "alice.w", "MsgType": "event",
+                       "Event": "template_card_event", "EventKey": "whoami",
+                       "TaskId": "task-9", "ResponseCode": "code-9"})  # fmt: skip
     assert codes.take("task-9", "alice.w") == "code-9"
     assert chat.outbox(target="alice.w")[-1].platform == "wecom"
     assert Origin("wecom", "alice.w").platform == "wecom"

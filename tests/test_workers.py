@@ -9,10 +9,11 @@ import pytest
 
 from bot import runtime
 from bot.settings import Settings
-from bot.workers import CoreProcesses
+from bot.workers import ProcessWorkers
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Text
+from handlers.targets import Target
 from tests.chat import platforms
 from tests.conftest import ORG_FILE
 
@@ -31,7 +32,7 @@ def workers(tmp_path):
     settings = Settings(database_url=url, config=ORG_FILE, locale="en")
     runtime.build(settings, senders={}).db.dispose()  # migrated and seeded, as by serve
     woken = threading.Event()
-    pool = CoreProcesses(settings, platforms("console"), 2, woken.set)
+    pool = ProcessWorkers(settings, platforms("console"), 2, woken.set)
     pool.woken = woken  # type: ignore[attr-defined]
     yield pool
     pool.close()
@@ -46,8 +47,8 @@ def test_a_call_that_queued_a_notice_wakes_the_courier(workers):
     answer = workers.submit(Core.handle_text, Origin("console", "alice"), "whoami")
     assert "Alice Engineer" in str(answer.result(timeout=30))
     assert not workers.woken.is_set()  # an answer only: nothing queued
-    queued = workers.submit(Core.reply_later, Origin("console", "alice"), "person", "alice",
-                            [Text("later")])  # fmt: skip
+    later = [(Target.person("alice"), Text("later"))]
+    queued = workers.submit(Core.reply_later, Origin("console", "alice"), later)
     queued.result(timeout=30)
     assert workers.woken.is_set()
 

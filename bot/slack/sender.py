@@ -1,10 +1,11 @@
 """Delivers outbox rows to Slack's Web API and maps Slack's failures onto retry decisions.
 
-Targets: ``person`` (a Slack user id; the DM is opened with conversations.open), ``channel``
-(a channel id), ``thread`` (``channel:ts``), ``response`` (``channel response_url``: the
-interaction's own reply hook, ephemeral), ``replace`` (the same, replacing the ephemeral message
-that was clicked). An update rewrites ``channel:ts`` with chat.update. A target that cannot be
-used (a response without an http(s) URL, a thread without its message) fails permanently at once.
+Targets (``handlers.targets``): a person (a Slack user id; the DM is opened with
+conversations.open), a channel (a channel id), a thread (a channel and its message's ts), a
+reply hook (a channel and the interaction's response_url: ephemeral, or replacing the ephemeral
+message that was clicked). An update rewrites ``channel:ts`` with chat.update. A target that
+cannot be used (a hook without an http(s) URL, a thread without its message) fails permanently
+at once.
 """
 
 import json
@@ -21,6 +22,7 @@ from bot.delivery import DeliveryError, Outgoing
 from bot.slack.blocks import blocks, escape, fallback
 from handlers.messages import File
 from handlers.platforms import Platform
+from handlers.targets import PERSON, REPLACE, REPLY_HOOKS, THREAD, Target
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +51,15 @@ class SlackSender:
             raise DeliveryError(f"{err.__class__.__name__}: {err}") from None
 
     def _send(self, item: Outgoing) -> str | None:
-        if problem := malformed(item):  # it would fail the same way on every attempt
-            raise DeliveryError(f"malformed {item.target_kind} target: {problem}", permanent=True)
-        message = item.message
-        if item.target_kind in ("response", "replace"):
-            channel, _, url = item.target.partition(" ")
+        to, message = item.to, item.message
+        if problem := malformed(to):  # it would fail the same way on every attempt
+            raise DeliveryError(f"malformed {to.kind} target: {problem}", permanent=True)
+        if to.kind in REPLY_HOOKS:
             if not isinstance(message, File):
-                return self._respond(url, message, replace=item.target_kind == "replace")
-            return self._upload(channel, message)
-        channel, thread_ts = self._channel(item)
+                return self._respond(to.ref, message, replace=to.kind == REPLACE)
+            return self._upload(to.address, message)
+        channel = self._open_dm(to.address) if to.kind == PERSON else to.address
+        thread_ts = to.ref if to.kind == THREAD else None
         if isinstance(message, File):
             return self._upload(channel, message, thread_ts)
         payload = {"text": fallback(message), "blocks": blocks(message)}
@@ -67,14 +69,6 @@ class SlackSender:
             return item.replaces
         answer = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **payload)
         return f"{answer['channel']}:{answer['ts']}"
-
-    def _channel(self, item: Outgoing) -> tuple[str, str | None]:
-        if item.target_kind == "person":
-            return self._open_dm(item.target), None
-        if item.target_kind == "thread":
-            channel, _, ts = item.target.partition(":")
-            return channel, ts or None
-        return item.target, None
 
     def _open_dm(self, user: str) -> str:
         with self._lock:
@@ -126,22 +120,20 @@ class SlackSender:
         return None
 
 
-def malformed(item: Outgoing) -> str | None:
-    """What makes the item's target unusable (no response URL, a thread without its message…),
-    or None when it can be tried."""
-    if item.target_kind in ("response", "replace"):
-        url = item.target.partition(" ")[2]
+def malformed(to: Target) -> str | None:
+    """What makes a target unusable (no response URL, a thread without its message…), or None
+    when it can be tried."""
+    if to.kind in REPLY_HOOKS:
         try:
-            parts = urlsplit(url)
+            parts = urlsplit(to.ref)
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            return f"not a response URL: {url!r}"
+            return f"not a response URL: {to.ref!r}"
         return None
-    if item.target_kind == "thread":
-        channel, _, ts = item.target.partition(":")
-        return None if channel and ts else f"not channel:ts: {item.target!r}"
-    return None if item.target.strip() else "empty"
+    if to.kind == THREAD:
+        return None if to.address and to.ref else f"not channel:ts: {str(to)!r}"
+    return None if to.address.strip() else "empty"
 
 
 def _after(err) -> float | None:

@@ -1,9 +1,9 @@
 """The WeCom adapter: encrypted callbacks in, core calls, replies out through the outbox.
 
 WeCom waits 5 seconds for an answer and then retries, so a callback is checked, decrypted and
-answered with an empty 200 at once; the core runs afterwards on its workers (``bot.workers``).
-Retries carry the same ``MsgId`` (messages) or the same sender, time and event (events) and are
-handled once.
+answered with an empty 200 at once; the core runs afterwards (``bot.answers``) and the reply
+goes to the person through the outbox. Retries carry the same ``MsgId`` (messages) or the same
+sender, time and event (events) and are handled once.
 A card click brings a response code, kept so that the clicked card can be updated.
 """
 
@@ -16,12 +16,13 @@ from typing import Any
 import xmltodict
 from wechatpy.enterprise.crypto import WeChatCrypto
 
+from bot.answers import Answers, Job, answer
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.render import PROMPT
-from bot.workers import Cores
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Message
+from handlers.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,13 @@ class WeComAdapter:
         crypto: WeChatCrypto,
         *,
         agent_id: int,
-        cores: Cores,
+        answers: Answers,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.crypto = crypto
         self.agent_id = agent_id
         self.now = now
-        self.cores = cores
+        self.answers = answers
 
     # --- the callback URL ----------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ class WeComAdapter:
                 raise ValueError("no sender")
         except Exception as exc:
             raise Refused(400, f"unreadable callback XML: {exc.__class__.__name__}") from None
-        self.cores.submit(handle, message)
+        self.answers.run(handle, message)
 
     def _fresh(self, query: dict[str, str]) -> None:
         missing = [k for k in ("msg_signature", "timestamp", "nonce") if not query.get(k)]
@@ -96,46 +97,37 @@ class WeComAdapter:
 
 
 def handle(core: Core, message: dict[str, Any]) -> None:
-    """One decrypted callback, once however often WeCom retries it."""
-    try:
-        if core.first_time("wecom", _dedupe_key(message)):
-            dispatch(core, message)
-    except Exception:
-        log.exception("WeCom callback failed after the answer")
+    """One decrypted callback, once however often WeCom retries it; the reply goes to the
+    person through the outbox."""
+    origin = Origin("wecom", str(message["FromUserName"]))
+    to, once = Target.person(origin.user), _dedupe_key(message)
+    answer(core, Job(origin, (dispatch, origin, message), to, once=once))
 
 
-def dispatch(core: Core, message: dict[str, Any]) -> None:
-    user = str(message["FromUserName"])
-    origin = Origin("wecom", user)
+def dispatch(core: Core, origin: Origin, message: dict[str, Any]) -> list[Message]:
+    """The answer to one decrypted callback from ``origin``."""
     kind, event = message.get("MsgType"), str(message.get("Event") or "")
     if kind == "text":
-        _reply(core, origin, core.handle_text(origin, str(message.get("Content") or "")))
-    elif kind == "event" and event == "template_card_event":
-        _click(core, origin, message)
-    elif kind == "event" and event in QUIET_EVENTS:
-        return
-    else:
-        log.info("WeCom %s/%s from %s: not a command", kind, event or "-", user)
-        _reply(core, origin, [core.notice_for(origin, "wecom.text_only")])
+        return core.handle_text(origin, str(message.get("Content") or ""))
+    if kind == "event" and event == "template_card_event":
+        return _click(core, origin, message)
+    if kind == "event" and event in QUIET_EVENTS:
+        return []
+    log.info("WeCom %s/%s from %s: not a command", kind, event or "-", origin.user)
+    return [core.notice_for(origin, "wecom.text_only")]
 
 
-def _click(core: Core, origin: Origin, message: dict[str, Any]) -> None:
+def _click(core: Core, origin: Origin, message: dict[str, Any]) -> list[Message]:
     key, task_id = str(message.get("EventKey") or ""), str(message.get("TaskId") or "")
     if message.get("ResponseCode") and task_id:
         codes = ResponseCodes(core.db, core.clock)
         codes.remember(task_id, origin.user, str(message["ResponseCode"]))
     if not key:
-        _reply(core, origin, [core.notice_for(origin, "slack.bad_action")])
-    elif key.startswith(PROMPT):  # a reason is needed: WeCom has no form, so say what to type
+        return [core.notice_for(origin, "slack.bad_action")]
+    if key.startswith(PROMPT):  # a reason is needed: WeCom has no form, so say what to type
         command = key.removeprefix(PROMPT)
-        _reply(core, origin, [core.notice_for(origin, "wecom.type_reason", command=command)])
-    else:
-        _reply(core, origin, core.handle_action(origin, key))
-
-
-def _reply(core: Core, origin: Origin, replies: list[Message]) -> None:
-    if replies:
-        core.reply_later(origin, "person", origin.user, replies)
+        return [core.notice_for(origin, "wecom.type_reason", command=command)]
+    return core.handle_action(origin, key)
 
 
 def _dedupe_key(message: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ from bot.wecom.pace import MemberPace
 from handlers.i18n import I18n
 from handlers.messages import Card, File
 from handlers.platforms import Platform
+from handlers.targets import PERSON
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,10 @@ class WeComSender:
         self.i18n = i18n
         self.pace = pace or MemberPace()
 
+    def housekeeping(self) -> None:
+        """Forget the response codes past their 72 hours."""
+        self.codes.forget_expired()
+
     def send(self, item: Outgoing) -> str | None:
         try:
             return self._send(item)
@@ -72,20 +77,21 @@ class WeComSender:
             raise DeliveryError(f"{err.__class__.__name__}: {err}") from None
 
     def _send(self, item: Outgoing) -> str | None:
-        if item.replaces and item.replaces.startswith("card:") and item.target_kind == "person":
+        to_person, address = item.to.kind == PERSON, item.to.address
+        if item.replaces and item.replaces.startswith("card:") and to_person:
             updated = self._update(item, item.replaces.removeprefix("card:"))
             if updated:
                 return item.replaces
-        if item.target_kind == "person":
+        if to_person:
             return self._to_person(item)
-        if item.target.startswith("webhook:"):
-            return self._to_robot(item.target.removeprefix("webhook:"), item)
-        return self._to_chat(item.target, item)
+        if address.startswith("webhook:"):
+            return self._to_robot(address.removeprefix("webhook:"), item)
+        return self._to_chat(address, item)
 
     # --- people ------------------------------------------------------------------------------
 
     def _to_person(self, item: Outgoing) -> str | None:
-        message, user = item.message, item.target
+        message, user = item.message, item.to.address
         if wait := self.pace.reserve(user):
             raise DeliveryError(f"{user} reached WeCom's cap on messages", retry_after=wait)
         if render.is_card(message):
@@ -108,11 +114,11 @@ class WeComSender:
 
     def _update(self, item: Outgoing, task_id: str) -> bool:
         """Rewrite the person's card in place; False when there is no usable response code."""
-        code = self.codes.take(task_id, item.target)
+        code = self.codes.take(task_id, item.to.address)
         if code is None:
             return False
         card = item.message
-        body: dict[str, Any] = {"userids": [item.target], "response_code": code}
+        body: dict[str, Any] = {"userids": [item.to.address], "response_code": code}
         if isinstance(card, Card) and card.actions:
             body["template_card"] = render.template_card(card, task_id)
         else:  # no buttons left: grey them out under the outcome
