@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from handlers import roles
 from handlers.context import Context
 from handlers.messages import Message, Text, to_dict
-from handlers.targets import Target
+from handlers.targets import CHANNEL, PERSON, Target
 from storage.models import OutboxMessage, Person, RoleGrant
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def person(ctx: Context, recipient: Person, build: Builder, subject: str | None 
             _enqueue(
                 ctx,
                 platform=platform,
-                target_kind="person",
+                target_kind=PERSON,
                 target=address,
                 locale=locale,
                 message=build(locale, recipient),
@@ -140,7 +140,7 @@ def channel(
             _enqueue(
                 ctx,
                 platform=platform,
-                target_kind="channel",
+                target_kind=CHANNEL,
                 target=addresses[platform],
                 locale=locale,
                 message=message,
@@ -197,7 +197,7 @@ def _cards_shown(platforms: Sequence[str] = ()):
     query = select(OutboxMessage).where(
         OutboxMessage.kind == "card",
         OutboxMessage.replaces_id.is_(None),
-        OutboxMessage.target_kind.in_(("person", "channel")),
+        OutboxMessage.target_kind.in_((PERSON, CHANNEL)),
         OutboxMessage.status.not_in(("failed", "dead")),
     )
     return query.where(OutboxMessage.platform.in_(platforms)) if platforms else query
