@@ -23,6 +23,7 @@ from bot.answers import Answers
 from bot.assembly import open_database
 from bot.runtime import Runtime, build
 from bot.settings import Settings
+from bot.slack import inbound
 from bot.slack.adapter import ANSWERS, SlackAdapter
 from bot.slack.sender import SlackSender
 from bot.wecom.adapter import Refused, WeComAdapter
@@ -111,6 +112,9 @@ def create_app(served: Served, *, tick_seconds: float = 0.5):
                 headers=dict(request.headers),
                 context={ANSWERS: answers},
             )
+            if not inbound.well_formed(bolt_request.body):  # Bolt itself would choke on it
+                log.warning("malformed Slack payload refused")
+                return PlainTextResponse("malformed payload", status_code=400)
             answer = slack.app.dispatch(bolt_request)
         except Exception:  # a payload Bolt could not even parse
             log.warning("unreadable Slack request", exc_info=True)

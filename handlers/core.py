@@ -148,7 +148,11 @@ class Core:
         return Text(self.i18n.t(self.locale_of(origin), key, **params), tone="warning")
 
     def form_for(self, text: str) -> Form | None:
-        """The form a typed command opens: one with a form and no options typed yet."""
+        """The form a typed command opens: one with a form and no options typed yet. Only an
+        area and a verb can be that, so anything longer is not parsed here (the worker that runs
+        the command parses it)."""
+        if "=" in text or len(text.split()) > 2:
+            return None
         try:
             invocation = self.registry.resolve(tokenize(text))
         except UserError:

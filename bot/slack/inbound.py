@@ -42,6 +42,28 @@ def bolt_app(client: WebClient, signing_secret: str) -> App:
     )
 
 
+# where Slack's payloads hold objects: Bolt and the readers below call .get() on them
+_OBJECTS = ("user", "container", "channel", "team", "view", "event", "message")
+
+
+def well_formed(body: Any) -> bool:
+    """Whether a signed payload has the shape Slack gives its payloads (objects where objects
+    go: the user, the actions, a view's state), so that reading it cannot fail."""
+    if not isinstance(body, dict) or any(
+        key in body and not isinstance(body[key], dict) for key in _OBJECTS
+    ):
+        return False
+    actions = body.get("actions", [])
+    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+        return False
+    state = (body.get("view") or {}).get("state", {})
+    values = state.get("values", {}) if isinstance(state, dict) else None
+    return isinstance(values, dict) and all(
+        isinstance(block, dict) and all(isinstance(field, dict) for field in block.values())
+        for block in values.values()
+    )
+
+
 def clicker(body: dict[str, Any]) -> Origin:
     """Who clicked or submitted, and in which channel (none for a modal)."""
     container, channel = body.get("container") or {}, body.get("channel") or {}
