@@ -175,7 +175,8 @@ def test_a_slow_database_still_gets_acks_and_the_answers_follow(fake, served_url
         )
 
 
-def test_with_a_long_queue_a_command_is_acked_at_once_and_answered_later(fake, served_url, mocker):
+def gated_whoami(mocker) -> threading.Event:
+    """``whoami`` waits in the core until the returned event is set (a queue that fills)."""
     real, gate = Core.handle_text, threading.Event()
 
     def gated(self, origin, text, *args, **kwargs):
@@ -184,6 +185,11 @@ def test_with_a_long_queue_a_command_is_acked_at_once_and_answered_later(fake, s
         return real(self, origin, text, *args, **kwargs)
 
     mocker.patch.object(Core, "handle_text", gated)
+    return gate
+
+
+def test_with_a_long_queue_a_command_is_acked_at_once_and_answered_later(fake, served_url, mocker):
+    gate = gated_whoami(mocker)
     with served_in_process(fake, served_url) as bot:
         hook = f"busy-{uuid.uuid4().hex[:6]}"
         answers = bot.slack.answers
@@ -226,14 +232,7 @@ def test_each_answer_reaches_the_outbox_from_the_job_that_computed_it(fake, serv
         return submit(self, fn, *args)
 
     mocker.patch.object(ThreadWorkers, "submit", counted)
-    real, gate = Core.handle_text, threading.Event()
-
-    def gated(self, origin, text, *args, **kwargs):
-        if text == "whoami":
-            gate.wait(20)
-        return real(self, origin, text, *args, **kwargs)
-
-    mocker.patch.object(Core, "handle_text", gated)
+    gate = gated_whoami(mocker)
     with served_in_process(fake, served_url, budget=0.3) as bot:
         hook = f"once-{uuid.uuid4().hex[:6]}"
         assert bot.command(REQUEST.format(hook), ALICE, hook=f"{hook}-filed").status == 200
