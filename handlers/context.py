@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,9 +13,6 @@ from handlers.i18n import I18n
 from handlers.messages import Message
 from handlers.orgconfig import Organisation
 from handlers.platforms import Platform
-
-if TYPE_CHECKING:
-    from handlers.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,7 @@ class Context:
     i18n: I18n
     org: Organisation
     platforms: Mapping[str, Platform]  # the platforms served, by name
-    registry: "Registry"
+    registry: Any  # the command table (handlers.registry.Registry, which reads this module)
     replies: list[Message] = field(default_factory=list)
 
     def now(self) -> datetime:

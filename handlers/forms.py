@@ -7,17 +7,15 @@ console answer with, and the validation that turns typed text into the row's col
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from handlers.errors import UserError
 from handlers.grammar import is_time_of_day, parse_when, starts_a_time
 from handlers.values import parse_bool, parse_duration, parse_list
 
-if TYPE_CHECKING:
-    from handlers.context import Context
-
 Kind = Literal["text", "multiline", "datetime", "duration", "bool", "list"]
-Parser = Callable[["Context", dict[str, str]], dict[str, Any]]
+# (ctx, the typed values) -> columns; ctx is the handlers.context.Context of the command
+Parser = Callable[[Any, dict[str, str]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class FormField:
     limit: int | None = None
     parse: Parser | None = None
     instead: tuple[str, ...] = ()
-    default: Callable[["Context"], str | None] | None = None
+    default: Callable[[Any], str | None] | None = None
 
     @property
     def optional(self) -> bool:
@@ -51,7 +49,7 @@ class FormField:
     def hint_key(self) -> str:
         return f"formhint.{self.key}"
 
-    def read(self, ctx: "Context", values: dict[str, str]) -> dict[str, Any]:
+    def read(self, ctx: Any, values: dict[str, str]) -> dict[str, Any]:
         """The columns this field's typed text gives."""
         if self.parse is not None:
             return self.parse(ctx, values)
@@ -79,7 +77,7 @@ class Form:
         return {f.key: f.aliases for f in self.fields}
 
     def validate(
-        self, ctx: "Context", values: dict[str, str], *, partial: bool = False
+        self, ctx: Any, values: dict[str, str], *, partial: bool = False
     ) -> dict[str, Any]:
         """The columns of the fields given (all required ones unless ``partial``), read in the
         form's order; a field's error names the field (for a modal's inline error)."""
