@@ -52,9 +52,12 @@ def move(
     comment: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Move ``subject`` (a row with ``state`` and ``updated_at``) to state ``target`` and record
-    it as ``<subject_type>.<action>``; the caller has checked that the move is allowed."""
-    old, subject.state, subject.updated_at = subject.state, target, ctx.now()
+    """Move ``subject`` (a row with ``state`` and ``updated_at``) to state ``target`` (None: it
+    stays where it is) and record it as ``<subject_type>.<action>``; the caller has checked that
+    the move is allowed."""
+    old = subject.state
+    subject.state, subject.updated_at = target or old, ctx.now()
+    target = subject.state
     record(
         ctx,
         subject_type=subject_type,

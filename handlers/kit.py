@@ -46,11 +46,27 @@ from storage.models import AuditEntry, Person
 
 @dataclass(frozen=True)
 class Exclude:
-    """Someone a step is never for, whatever their roles: the person in the row's ``column``
-    (``requester_id``: nobody decides on their own request), refused with ``error``."""
+    """Someone a step is never for, whatever their roles: the person (or people) in the row's
+    ``column`` (``requester_id``: nobody decides on their own request), refused with ``error``."""
 
     column: str
     error: str
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The person (or people) in the row's ``column`` who may take a step without its role
+    (``requester_id``: the requester cancels their own request); others hear ``error``."""
+
+    column: str
+    error: str
+
+
+def _ids(value) -> set:
+    """A row column's person ids: one id, a list of them, or none."""
+    if value is None:
+        return set()
+    return set(value) if isinstance(value, list | tuple | set | frozenset) else {value}
 
 
 @dataclass(frozen=True)
@@ -58,17 +74,19 @@ class Step:
     """One transition: ``action`` moves a row from any of ``sources`` to ``target`` (None: an
     action that changes no state, like recording a returned card or repainting a card).
 
-    Who may take it: anyone (no ``role``); else a holder of ``role`` (supervisor level includes
-    managers), or the person in the row's ``owner`` column; or, when nobody but the excluded
-    people holds ``role``, a holder of ``stand_in``. Never anyone ``excludes`` names."""
+    Who may take it: anyone (no ``role`` and no ``owner``); else a holder of ``role`` (supervisor
+    level includes managers; ``role_from``: the role is read from the row, for a chain of
+    approvals), or one of the ``owner`` people; or, when nobody but the excluded people holds
+    ``role``, a holder of ``stand_in``. Never anyone ``excludes`` names."""
 
     action: str
     sources: tuple[str, ...]
     target: str | None
     role: str | None = None
-    owner: str | None = None
+    owner: Owner | None = None
     excludes: tuple[Exclude, ...] = ()
     stand_in: str | None = None
+    role_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,21 +137,24 @@ def staff(ctx: Context) -> Staff:
 def refusal(machine: Machine, step: Step, actor: Actor, row, everyone: Staff) -> UserError | None:
     """Why ``actor`` may not take ``step`` on ``row`` (None: they may). The people a step
     excludes hear why first, in the table's order; then the owner, the role and the stand-in."""
+    subject = ref(machine.kind, row.id)
     for rule in step.excludes:
-        if actor.id is not None and actor.id == getattr(row, rule.column):
-            return Forbidden(rule.error, ref=ref(machine.kind, row.id))
-    if step.role is None:
+        if actor.id is not None and actor.id in _ids(getattr(row, rule.column)):
+            return Forbidden(rule.error, ref=subject)
+    role = step.role or (getattr(row, step.role_from) if step.role_from else None)
+    owners = _ids(getattr(row, step.owner.column)) if step.owner else set()
+    if role is None and step.owner is None:
         return None
-    if (step.owner and actor.id == getattr(row, step.owner)) or actor.has(step.role):
+    if actor.id in owners or (role and actor.has(role)):
         return None
-    excluded = {getattr(row, rule.column) for rule in step.excludes}
-    if step.stand_in and actor.has(step.stand_in):
+    excluded = set().union(*(_ids(getattr(row, rule.column)) for rule in step.excludes))
+    if role and step.stand_in and actor.has(step.stand_in):
         others = (p for p in everyone.people if p.id not in excluded)
-        if not any(p.has(step.role) for p in others):
+        if not any(p.has(role) for p in others):
             return None
     if step.owner:
-        return Forbidden("error.not_owner")
-    return Forbidden("error.need_role", role=step.role)
+        return Forbidden(step.owner.error, ref=subject)
+    return Forbidden("error.need_role", role=role)
 
 
 def able(machine: Machine, step: Step, row, everyone: Staff) -> list[Actor]:

@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 
 from handlers.context import Actor
-from handlers.kit import Exclude, Machine, Step, refusal
+from handlers.kit import Exclude, Machine, Owner, Step, refusal
 
 OWN = Exclude("requester_id", "error.own_request")
+ONCE = Exclude("approver_ids", "error.already_approved")
+CHAIN = Owner("owner_ids", "error.not_an_owner")
 SECOND = Exclude("first_id", "error.already_reviewed")
 MACHINE = Machine(
     kind="shutdown",
@@ -14,8 +16,15 @@ MACHINE = Machine(
     steps=(
         Step("first", ("new",), "half", role="admin", excludes=(OWN,), stand_in="supervisor"),
         Step("second", ("half",), "done", role="supervisor", excludes=(SECOND, OWN)),
-        Step("withdraw", ("new", "half"), "gone", role="admin", owner="requester_id"),
+        Step(
+            "withdraw",
+            ("new", "half"),
+            "gone",
+            role="admin",
+            owner=Owner("requester_id", "error.not_owner"),
+        ),
         Step("comment", ("new",), None, excludes=(OWN,)),
+        Step("sign", ("new",), None, role_from="needed", owner=CHAIN, excludes=(OWN, ONCE)),
     ),
     state_label="state.shutdown_{state}",
     action_label="action.shutdown_{action}",
@@ -29,6 +38,9 @@ class Row:
     state: str = "new"
     requester_id: int = 1
     first_id: int | None = None
+    approver_ids: tuple[int, ...] = ()
+    owner_ids: tuple[int, ...] = ()
+    needed: str | None = None
 
 
 @dataclass
@@ -69,3 +81,14 @@ def test_a_step_anyone_may_take_still_excludes():
     assert why("comment", person(9), Row()) is None
     assert why("comment", person(1), Row()) == "error.own_request"
     assert MACHINE.states == ("new", "half", "done", "gone")
+
+
+def test_a_chain_reads_its_role_or_its_people_from_the_row_and_nobody_signs_twice():
+    sup, owner, other = person(3, "supervisor"), person(5), person(6)
+    by_role = Row(needed="supervisor", approver_ids=(7,))
+    assert why("sign", sup, by_role) is None
+    assert why("sign", other, by_role) == "error.need_role"
+    by_owner = Row(owner_ids=(5,), approver_ids=(3,))
+    assert why("sign", owner, by_owner) is None
+    assert why("sign", sup, by_owner) == "error.already_approved"  # never the same person twice
+    assert why("sign", other, by_owner) == "error.not_an_owner"

@@ -221,7 +221,6 @@ MALFORMED = {
 }
 
 
-
 @pytest.mark.parametrize("name", list(MALFORMED))
 def test_a_malformed_body_gets_a_4xx_or_a_polite_answer_never_a_500(bot, name):
     logged = len(bot.log())

@@ -7,7 +7,7 @@ part in the supervisor's step. The requester (or an admin) edits and cancels. Th
 steps is the order of a card's buttons.
 """
 
-from handlers.kit import Exclude, Machine, Step
+from handlers.kit import Exclude, Machine, Owner, Step
 from storage.models import Visit
 
 REQUESTED = "requested"
@@ -27,7 +27,7 @@ OWN = Exclude("requester_id", "error.own_request")
 REVIEWER = Exclude("reviewed_by_id", "error.already_reviewed")
 _REVIEW = {"role": "admin", "excludes": (OWN,), "stand_in": "supervisor"}
 _APPROVE = {"role": "supervisor", "excludes": (REVIEWER, OWN)}
-_OWNER = {"role": "admin", "owner": "requester_id"}
+_OWNER = {"role": "admin", "owner": Owner("requester_id", "error.not_owner")}
 
 # Recording an access card handed back after check-out: an action, but no move.
 RETURN_CARD = Step("card", (CHECKED_OUT,), None, role="admin")
