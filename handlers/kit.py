@@ -152,7 +152,7 @@ def refusal(machine: Machine, step: Step, actor: Actor, row, everyone: Staff) ->
         others = (p for p in everyone.people if p.id not in excluded)
         if not any(p.has(role) for p in others):
             return None
-    if step.owner:
+    if step.owner and (owners or role is None):
         return Forbidden(step.owner.error, ref=subject)
     return Forbidden("error.need_role", role=role)
 
