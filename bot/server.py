@@ -6,6 +6,7 @@ the acknowledgement is awaited here, on the loop, for at most the answers' budge
 """
 
 import contextlib
+import hmac
 import logging
 from dataclasses import dataclass
 
@@ -148,6 +149,20 @@ def create_app(served: Served, *, tick_seconds: float = 0.5):
             return PlainTextResponse("forbidden", status_code=refused.status)
         return PlainTextResponse("")
 
+    async def feed(request: Request) -> Response:
+        """A workflow's feed at an unguessable URL (the token from the settings): 404 for any
+        other token, or when no token is set."""
+        token = runtime.settings.feed_token
+        typed = request.path_params["token"]
+        if not token or not hmac.compare_digest(typed.encode(), token.encode()):
+            return PlainTextResponse("not found", status_code=404)
+        name = request.path_params["name"]
+        found = await anyio.to_thread.run_sync(runtime.core.feed, name, limiter=limiter)
+        if found is None:
+            return PlainTextResponse("not found", status_code=404)
+        media_type, text = found
+        return Response(text, media_type=media_type)
+
     async def healthz(_request: Request) -> Response:
         ok = False
         with anyio.move_on_after(HEALTH_TIMEOUT):  # a locked database is not a healthy one
@@ -169,6 +184,7 @@ def create_app(served: Served, *, tick_seconds: float = 0.5):
         Route("/wecom/callback", wecom_verify, methods=["GET"]),
         Route("/wecom/callback", _capped(wecom_callback), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/feeds/{token}/{name}", feed, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

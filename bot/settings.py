@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     locale: Literal["zh", "en"] = "zh"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # the secret part of the feeds' URLs (/feeds/<token>/<name>, e.g. the shutdown calendar
+    # people subscribe to): unset, no feed is served
+    feed_token: str | None = Field(None, min_length=16, pattern=r"^[A-Za-z0-9_-]+$")
     # Slack: the bot token (xoxb-), the signing secret, the app-level token (xapp-) for
     # Socket Mode, and the Web API's base URL (tests point it at a local fake).
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")

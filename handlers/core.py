@@ -78,6 +78,14 @@ class Core:
             ctx = self.context(session, SYSTEM, Origin("system", SWEEPER))
             return deadlines.fire_claimed(ctx, deadlines.claim_due(ctx, limit), self.firers)
 
+    def feed(self, name: str) -> tuple[str, str] | None:
+        """A workflow's feed (its media type and text) by name, as it is now; None: no such."""
+        build = next((w.feeds[name] for w in self.workflows if name in w.feeds), None)
+        if build is None:
+            return None
+        with self.db.unit_of_work() as session:
+            return build(self.context(session, SYSTEM, Origin("system", "feed")))
+
     def run_periodic(self, job: Periodic) -> int:
         """One round of a workflow's periodic job, in one unit of work."""
         with self.db.unit_of_work() as session:

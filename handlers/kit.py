@@ -3,17 +3,17 @@
 A workflow declares, as data, its state machine (``Machine``: states, ``Step``s with the role
 each needs and the people it ``Exclude``s), its commands (``registry.Commands``), its form
 (``forms.Form``: fields, kinds, aliases, parsers), its card builder, deadline firers, periodic
-jobs, Home sections and organisation-file section, all in one ``Workflow``. Its commands work
-through the kit: ``load`` a row, ``move`` it (state, role and guards checked, the row and the
-audit log written in one place), ``show`` its card and ``tell`` people.
+jobs, Home sections, organisation-file section and feeds, all in one ``Workflow``. Its commands
+work through the kit: ``load`` a row, ``move`` it (state, role and guards checked, the row and
+the audit log written in one place); ``handlers.display`` shows its card and tells people.
 
 To add a workflow, copy ``handlers/faults/`` (the smaller) or ``handlers/visits/``:
 
     handlers/<name>/__init__.py   WORKFLOW = Workflow(...): the parts below, listed once
                     states.py     MACHINE = Machine(...): states and steps, data only
                     commands.py   commands = Commands(Area(...)); @commands(...) handlers that
-                                  kit.load / kit.move / kit.show / kit.tell
-                    cards.py      its card builder, BUTTONS (kit.Button per step), CARDS
+                                  kit.load / kit.move / display.show / display.tell
+                    cards.py      its card builder, BUTTONS (display.Button per step), CARDS
                     form.py       FORM = Form(...): the fields of the command that creates a row
                     rules.py      its organisation-file section (an orgconfig.Section)
                     timers.py     TIMERS (deadline kind → firer) and periodic jobs
@@ -25,7 +25,7 @@ audit words, help and usage, card and notice templates). Nothing else changes: n
 the runtime, the Home page or any adapter; a package left off the list fails a test.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -35,10 +35,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers import audit, notify, people
+from handlers import audit, people
 from handlers.context import Actor, Context
 from handlers.errors import Forbidden, NotFound, UserError
-from handlers.messages import Action, Card, Style
+from handlers.messages import Card
 from handlers.refs import parse_ref, ref
 from handlers.registry import Commands
 from storage.models import AuditEntry, Person
@@ -216,43 +216,6 @@ def _not_now(ctx: Context, machine: Machine, row, action: str) -> UserError:
     return UserError(machine.not_now, **params)
 
 
-@dataclass(frozen=True)
-class Button:
-    """How a step (or an action that is no step, like Refresh) shows on a card: its typed twin
-    (``{ref}`` filled in), its style, the answer it asks for (a catalog key), and the name its
-    id and label take when not the step's own (the review step's button is "approve")."""
-
-    command: str
-    style: Style = "default"
-    prompt: str | None = None
-    name: str | None = None
-
-
-def buttons(
-    ctx: Context, machine: Machine, row, viewer: Actor | None, table: Mapping[str, Button],
-    locale: str, *, steps: Iterable[Step] = (), everyone: Staff | None = None,
-) -> list[Action]:  # fmt: skip
-    """The buttons of the steps ``row``'s state allows (the machine's, then ``steps``: actions
-    that change no state), in that order; for a card shown to one person (``viewer``), only
-    those the rules let them take."""
-    r = ref(machine.kind, row.id)
-    everyone = everyone or staff(ctx)
-    shown = []
-    for step in [*machine.steps_from(row.state), *(t for t in steps if row.state in t.sources)]:
-        if step.action not in table:
-            continue
-        if viewer is not None and refusal(machine, step, viewer, row, everyone) is not None:
-            continue
-        b = table[step.action]
-        name = b.name or step.action
-        label = ctx.i18n.t(locale, machine.action_label.format(action=name))
-        hint = ctx.i18n.t(locale, b.prompt) if b.prompt else None
-        shown.append(
-            Action(f"{machine.kind}.{name}", label, b.command.format(ref=r), b.style, r, hint)
-        )
-    return shown
-
-
 CardBuilder = Callable[[Context, str, Any, Actor | None], Card]
 
 
@@ -289,25 +252,5 @@ class Workflow:
     # dates its usage examples show, from the organisation file and today ({"day": …})
     examples: Callable[[Any, date], dict[str, str]] | None = None
     settings: type[BaseModel] | None = None  # its organisation-file section
-
-
-def show(
-    ctx: Context, cards: Cards, row, *, to: Iterable[Person] = (), only: tuple[str, ...] = ()
-) -> int:
-    """``row``'s card wherever it is shown: posted to its channel the first time, sent anew to
-    the people ``to`` names, updated in place everywhere else — each copy built for its reader
-    (their language, their buttons). ``only``: updates on those platforms alone."""
-
-    def build(locale: str, viewer: Person | None) -> Card:
-        reader = viewer and people.actor_of(viewer, ctx.i18n.default_locale)
-        return cards.build(ctx, locale, row, reader)
-
-    subject = ref(cards.machine.kind, row.id)
-    return notify.subject_card(ctx, cards.channel, build, subject, to=list(to), only=only)
-
-
-def tell(ctx: Context, machine: Machine, row, whom: Iterable[Person], build: notify.Builder) -> int:
-    """A notice to each of ``whom`` (never to the actor, nobody twice), built for each reader."""
-    subject = ref(machine.kind, row.id)
-    readers = {p.id: p for p in whom if p.id != ctx.actor.id}.values()
-    return sum(notify.person(ctx, person, build, subject) for person in readers)
+    # documents served to subscribers (name → build(ctx) → (media type, text)): a calendar
+    feeds: Mapping[str, Callable[[Context], tuple[str, str]]] = field(default_factory=dict)

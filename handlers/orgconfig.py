@@ -5,8 +5,9 @@ model from the workflow list (``assemble``).
 The file seeds people and roles; afterwards the database holds them (roles change by command).
 """
 
+import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
@@ -61,6 +62,51 @@ class ChannelRoute(Strict):
     wecom_webhook: str | None = None
 
 
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW = re.compile(r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?(?:,[a-z]{3}(?:-[a-z]{3})?)*)\s+"
+                     r"(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})$")  # fmt: skip
+
+
+def window_days(text: str) -> tuple[set[int], time, time]:
+    """``sat-sun 02:00-06:00`` → ({5, 6}, 02:00, 06:00); a ValueError names what is wrong."""
+    match = _WINDOW.match(text.strip().lower())
+    if not match:
+        raise ValueError(f"maintenance window {text!r}: write e.g. 'sun 02:00-06:00'")
+    days: set[int] = set()
+    for part in match["days"].split(","):
+        first, _, last = part.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            raise ValueError(f"maintenance window {text!r}: days are {', '.join(DAYS)}")
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        days |= set(range(a, b + 1)) if a <= b else set(range(a, 7)) | set(range(0, b + 1))
+    start, end = (time.fromisoformat(match[k].zfill(5)) for k in ("start", "end"))
+    if end <= start:
+        raise ValueError(f"maintenance window {text!r}: it must end after it starts, that day")
+    return days, start, end
+
+
+class SystemSpec(Strict):
+    """One system: ``owners`` are people (handles) told of its shutdowns and asked to approve
+    them when the approval chain says so; ``channels`` are told too; ``depends_on`` names the
+    systems it needs (so a shutdown of one of those takes it down too); ``windows`` are its
+    agreed maintenance windows, local time (``sun 02:00-06:00``, ``sat-sun 00:00-06:00``)."""
+
+    name: str = Field(pattern=r"^[\w.-]{1,64}$")
+    site: str
+    type: str | None = None  # host, database, network…: checklists and spare parts go by type
+    owners: list[str] = Field(default_factory=list)
+    channels: list[ChannelRoute] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    windows: list[str] = Field(default_factory=list)
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, windows: list[str]) -> list[str]:
+        for text in windows:
+            window_days(text)  # raises on a window it cannot read
+        return windows
+
+
 class ScheduleSpec(Strict):
     """An on-call rotation: ``people`` take turns, handing over daily or weekly at ``handoff``
     (local time), counted from ``start`` (the first person's first day)."""
@@ -79,6 +125,7 @@ class Organisation(Strict):
     sites: list[SiteSpec] = Field(default_factory=list)
     channels: dict[str, ChannelRoute] = Field(default_factory=dict)
     oncall: list[ScheduleSpec] = Field(default_factory=list)
+    systems: list[SystemSpec] = Field(default_factory=list)
 
     @field_validator("people")
     @classmethod
@@ -105,6 +152,23 @@ class Organisation(Strict):
         if len(codes) != len(set(codes)):
             raise ValueError("duplicate site code")
         return sites
+
+    @model_validator(mode="after")
+    def _systems_known(self) -> "Organisation":
+        """Each system once, at a known site, owned by known people, depending on known systems
+        (a dependency cycle is allowed: a shutdown's impact stops where it closes)."""
+        names = [s.name.casefold() for s in self.systems]
+        handles = {p.handle for p in self.people}
+        for s in self.systems:
+            if names.count(s.name.casefold()) > 1:
+                raise ValueError(f"duplicate system: {s.name}")
+            if self.site(s.site) is None:
+                raise ValueError(f"system {s.name}: no site {s.site!r}")
+            if unknown := [o for o in s.owners if o.lstrip("@").lower() not in handles]:
+                raise ValueError(f"system {s.name}: owners not among the people: {unknown}")
+            if unknown := [d for d in s.depends_on if d.casefold() not in names]:
+                raise ValueError(f"system {s.name}: depends on unknown systems: {unknown}")
+        return self
 
     @model_validator(mode="after")
     def _sections_agree(self) -> "Organisation":

@@ -6,7 +6,7 @@ Once acknowledged or resolved, a clock shows the time achieved against its targe
 
 from datetime import datetime
 
-from handlers import kit
+from handlers import display, kit
 from handlers.context import Actor, Context
 from handlers.faults import states as s
 from handlers.i18n import I18n
@@ -39,12 +39,12 @@ def clock(i18n: I18n, locale: str, due: datetime | None, done: datetime | None, 
 
 
 BUTTONS = {
-    "ack": kit.Button("fault ack {ref}", "primary"),
-    "resolve": kit.Button("fault resolve {ref} summary=", "primary", "prompt.fault_summary"),
-    "close": kit.Button("fault close {ref} cause=", "primary", "prompt.fault_cause"),
-    "reopen": kit.Button("fault reopen {ref} reason=", "danger", "prompt.reason"),
-    "update": kit.Button("fault update {ref} note=", prompt="prompt.note"),
-    "refresh": kit.Button("fault refresh {ref}"),
+    "ack": display.Button("fault ack {ref}", "primary"),
+    "resolve": display.Button("fault resolve {ref} summary=", "primary", "prompt.fault_summary"),
+    "close": display.Button("fault close {ref} cause=", "primary", "prompt.fault_cause"),
+    "reopen": display.Button("fault reopen {ref} reason=", "danger", "prompt.reason"),
+    "update": display.Button("fault update {ref} note=", prompt="prompt.note"),
+    "refresh": display.Button("fault refresh {ref}"),
 }
 
 
@@ -100,7 +100,7 @@ def fault_card(ctx: Context, locale: str, fault: Fault, viewer: Actor | None) ->
         fields=fields,
         body=body,
         tone=tone,
-        actions=kit.buttons(
+        actions=display.buttons(
             ctx, s.MACHINE, fault, viewer, BUTTONS, locale, steps=(s.UPDATE, s.REFRESH)
         ),
         subject=ref("fault", fault.id),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from handlers import audit, deadlines, kit, notify, oncall, roles
+from handlers import audit, deadlines, display, kit, notify, oncall, roles
 from handlers.context import Context
 from handlers.faults import states as s
 from handlers.faults.cards import CARDS, clock
@@ -61,7 +61,7 @@ def stop(ctx: Context, fault: Fault, *kinds: str) -> None:
 
 def show(ctx: Context, fault: Fault, *, only: tuple[str, ...] = ()) -> None:
     """Repaint the fault's card wherever it is shown (posted to the faults channel at first)."""
-    kit.show(ctx, CARDS, fault, only=only)
+    display.show(ctx, CARDS, fault, only=only)
 
 
 def threshold(ctx: Context, fault: Fault, kind: str) -> None:

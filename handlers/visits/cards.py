@@ -3,7 +3,7 @@ shown to one person only the buttons the rules let them use."""
 
 from datetime import timedelta
 
-from handlers import audit, kit
+from handlers import audit, display, kit
 from handlers.context import Actor, Context
 from handlers.messages import Card, Field, Tone
 from handlers.refs import ref
@@ -22,14 +22,14 @@ TONES: dict[str, Tone] = {
 NOTED = ("review", "approve", "changes", "reject", "cancel")  # decisions whose comment is shown
 
 BUTTONS = {
-    "review": kit.Button("visit review {ref}", "primary", name="approve"),
-    "approve": kit.Button("visit approve {ref}", "primary"),
-    "changes": kit.Button("visit changes {ref} note=", prompt="prompt.changes"),
-    "reject": kit.Button("visit reject {ref} reason=", "danger", "prompt.reason"),
-    "checkin": kit.Button("visit checkin {ref}", "primary", "prompt.checkin"),
-    "checkout": kit.Button("visit checkout {ref}", "primary", "prompt.checkout"),
-    "cancel": kit.Button("visit cancel {ref} reason=", "danger", "prompt.reason"),
-    "card": kit.Button("visit card {ref}", "primary"),
+    "review": display.Button("visit review {ref}", "primary", name="approve"),
+    "approve": display.Button("visit approve {ref}", "primary"),
+    "changes": display.Button("visit changes {ref} note=", prompt="prompt.changes"),
+    "reject": display.Button("visit reject {ref} reason=", "danger", "prompt.reason"),
+    "checkin": display.Button("visit checkin {ref}", "primary", "prompt.checkin"),
+    "checkout": display.Button("visit checkout {ref}", "primary", "prompt.checkout"),
+    "cancel": display.Button("visit cancel {ref} reason=", "danger", "prompt.reason"),
+    "card": display.Button("visit card {ref}", "primary"),
 }
 
 
@@ -114,7 +114,7 @@ def visit_card(ctx: Context, locale: str, visit: Visit, viewer: Actor | None) ->
         fields=fields,
         body=body,
         tone=TONES.get(visit.state, "info"),
-        actions=kit.buttons(
+        actions=display.buttons(
             ctx,
             s.MACHINE,
             visit,

@@ -1,6 +1,6 @@
 """Visit commands: request, decide (review / approve / reject / changes), edit, cancel, show."""
 
-from handlers import audit, kit
+from handlers import audit, display, kit
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.messages import Text
@@ -37,14 +37,14 @@ def announce(ctx: Context, visit: Visit, event: str, *, to: tuple[str, ...] = ()
 
     told = [p for key, p in (("requester", visit.requester), ("responsible", visit.responsible))
             if key in to]  # fmt: skip
-    kit.tell(ctx, s.MACHINE, visit, told, notice)
+    display.tell(ctx, s.MACHINE, visit, told, notice)
     everyone = kit.staff(ctx)
     roles = [r for r in to if r in ROLES_TOLD]
     deciders = [p for p in everyone.people if any(p.has(r) for r in roles)]
     deciders += guard.waiting_on(visit, everyone)
     skip = {ctx.actor.id} | {p.id for p in told}
     ids = dict.fromkeys(p.id for p in deciders if p.id not in skip)
-    kit.show(ctx, CARDS, visit, to=[ctx.session.get(Person, i) for i in ids])
+    display.show(ctx, CARDS, visit, to=[ctx.session.get(Person, i) for i in ids])
 
 
 def _filed(ctx: Context, visit: Visit, key: str, overlapping: list[Visit]) -> None:
