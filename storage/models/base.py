@@ -1,4 +1,6 @@
-"""SQLAlchemy 2 typed models. Every timestamp is UTC (see UTCDateTime)."""
+"""The shared tables: people and roles, sites and rooms, on-call overrides, the audit log, the
+outbox, inbound deliveries, WeCom response codes and deadlines; and the declarative base with
+its naming convention and types. Every timestamp is UTC (see UTCDateTime)."""
 
 from datetime import datetime
 from typing import Any, ClassVar
@@ -88,86 +90,6 @@ class Room(Base):
     name: Mapped[str] = mapped_column(String(128))
 
     site: Mapped[Site] = relationship(back_populates="rooms", lazy="joined")
-
-
-class Visit(Base):
-    """A machine-room visit request (访问申请) and its visitor-log record."""
-
-    __tablename__ = "visits"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    state: Mapped[str] = mapped_column(String(24), index=True)
-    requester_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    responsible_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"))
-    visitor_name: Mapped[str] = mapped_column(String(128))
-    company: Mapped[str] = mapped_column(String(128))
-    contact: Mapped[str] = mapped_column(String(64))
-    id_type: Mapped[str] = mapped_column(String(32))
-    id_last4: Mapped[str] = mapped_column(String(4))
-    certificates: Mapped[str | None] = mapped_column(String(256))
-    task: Mapped[str] = mapped_column(Text)
-    tools: Mapped[list[Any]] = mapped_column(default=list)
-    start_at: Mapped[datetime] = mapped_column(index=True)
-    duration_minutes: Mapped[int] = mapped_column(Integer)
-    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
-    fault_ref: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    decision_note: Mapped[str | None] = mapped_column(Text)
-    # check-in (进入机房)
-    checked_in_at: Mapped[datetime | None]
-    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    access_card: Mapped[str | None] = mapped_column(String(32))
-    tools_in: Mapped[list[Any] | None] = mapped_column(JSON)
-    # check-out (离开机房)
-    checked_out_at: Mapped[datetime | None]
-    checked_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    tools_out: Mapped[list[Any] | None] = mapped_column(JSON)
-    tools_missing: Mapped[list[Any] | None] = mapped_column(JSON)
-    card_returned_at: Mapped[datetime | None]
-
-    requester: Mapped[Person] = relationship(foreign_keys=[requester_id], lazy="joined")
-    responsible: Mapped[Person] = relationship(foreign_keys=[responsible_id], lazy="joined")
-    room: Mapped[Room] = relationship(lazy="joined")
-
-
-class Fault(Base):
-    """A declared fault, its tier, the contract's deadlines and what happened against them."""
-
-    __tablename__ = "faults"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tier: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(200))
-    system: Mapped[str | None] = mapped_column(String(128))
-    site_code: Mapped[str | None] = mapped_column(String(32))
-    description: Mapped[str | None] = mapped_column(Text)
-    impact: Mapped[str | None] = mapped_column(Text)
-    # the two questions of the contract, as answered at the declaration (None: not asked)
-    business_down: Mapped[bool | None] = mapped_column(Boolean)
-    data_lost: Mapped[bool | None] = mapped_column(Boolean)
-    state: Mapped[str] = mapped_column(String(16), index=True)
-    declared_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    declared_at: Mapped[datetime]
-    respond_due_at: Mapped[datetime]
-    resolve_due_at: Mapped[datetime | None]
-    acknowledged_at: Mapped[datetime | None]
-    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    resolved_at: Mapped[datetime | None]
-    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    resolution: Mapped[str | None] = mapped_column(Text)
-    closed_at: Mapped[datetime | None]
-    root_cause: Mapped[str | None] = mapped_column(Text)
-    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime]
-
-    declared_by: Mapped[Person] = relationship(foreign_keys=[declared_by_id], lazy="joined")
-    acknowledged_by: Mapped[Person | None] = relationship(
-        foreign_keys=[acknowledged_by_id], lazy="joined"
-    )
 
 
 class OncallOverride(Base):

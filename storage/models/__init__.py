@@ -1,0 +1,34 @@
+"""SQLAlchemy 2 typed models, one module per workflow besides the shared tables (``base``).
+Every model is imported here, so that the metadata (and Alembic) sees every table."""
+
+from storage.models.base import (
+    AuditEntry,
+    Base,
+    CardResponse,
+    Deadline,
+    InboundEvent,
+    OncallOverride,
+    OutboxMessage,
+    Person,
+    RoleGrant,
+    Room,
+    Site,
+)
+from storage.models.faults import Fault
+from storage.models.visits import Visit
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CardResponse",
+    "Deadline",
+    "Fault",
+    "InboundEvent",
+    "OncallOverride",
+    "OutboxMessage",
+    "Person",
+    "RoleGrant",
+    "Room",
+    "Site",
+    "Visit",
+]
