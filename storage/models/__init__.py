@@ -15,6 +15,7 @@ from storage.models.base import (
     Site,
 )
 from storage.models.faults import Fault
+from storage.models.shutdowns import Shutdown
 from storage.models.visits import Visit
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Person",
     "RoleGrant",
     "Room",
+    "Shutdown",
     "Site",
     "Visit",
 ]
