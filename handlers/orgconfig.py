@@ -10,7 +10,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from handlers.roles import Role
 
@@ -118,6 +126,34 @@ class ScheduleSpec(Strict):
     people: list[str] = Field(default_factory=list)  # handles, in turn order
 
 
+class YearDays(Strict):
+    """One year's days that differ from, or add to, the published calendar: rest days of a
+    holiday period (or the company's own), and working days (调休, or worked regardless)."""
+
+    holidays: list[date] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_both(self) -> "YearDays":
+        if both := sorted(set(self.holidays) & set(self.workdays)):
+            raise ValueError(f"{both[0]} is listed both as a holiday and as a working day")
+        return self
+
+
+class CalendarSpec(RootModel[dict[int, YearDays]]):
+    """``calendar:``, by year, over the chinesecalendar package (``handlers.workdays``). A year
+    the package has not published is known from the file when the file lists its holidays."""
+
+    root: dict[int, YearDays] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _each_under_its_year(self) -> "CalendarSpec":
+        for year, days in self.root.items():
+            if stray := [d for d in (*days.holidays, *days.workdays) if d.year != year]:
+                raise ValueError(f"{stray[0]} is listed under {year}")
+        return self
+
+
 class Organisation(Strict):
     """The file's common part; ``assemble`` adds the workflows' sections and channel kinds."""
 
@@ -126,6 +162,7 @@ class Organisation(Strict):
     channels: dict[str, ChannelRoute] = Field(default_factory=dict)
     oncall: list[ScheduleSpec] = Field(default_factory=list)
     systems: list[SystemSpec] = Field(default_factory=list)
+    calendar: CalendarSpec = Field(default_factory=CalendarSpec)
 
     @field_validator("people")
     @classmethod
