@@ -42,6 +42,11 @@ def record(
     )
 
 
+def plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the audit's JSON details keep them (times as ISO text)."""
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
+
+
 def move(
     ctx: Context,
     subject_type: str,

@@ -41,14 +41,6 @@ class FormField:
         """Whether a form may leave it empty."""
         return not self.required or self.default is not None
 
-    @property
-    def label_key(self) -> str:
-        return f"formlabel.{self.key}"
-
-    @property
-    def hint_key(self) -> str:
-        return f"formhint.{self.key}"
-
     def read(self, ctx: Any, values: dict[str, str]) -> dict[str, Any]:
         """The columns this field's typed text gives."""
         if self.parse is not None:
@@ -67,6 +59,13 @@ class FormField:
 class Form:
     command: str  # the typed command the form completes, e.g. "visit request"
     fields: tuple[FormField, ...]
+    words: str = ""  # the prefix of its fields' catalog keys (formlabel.<words><key>…)
+
+    def label_key(self, field: FormField) -> str:
+        return f"formlabel.{self.words}{field.key}"
+
+    def hint_key(self, field: FormField) -> str:
+        return f"formhint.{self.words}{field.key}"
 
     @property
     def title_key(self) -> str:
@@ -86,9 +85,10 @@ class Form:
             for f in self.fields:
                 if f.default is not None and not _given(f, values) and (text := f.default(ctx)):
                     values[f.key] = text
-            missing = [f.key for f in self.fields if f.required and not _given(f, values)]
+            missing = [f for f in self.fields if f.required and not _given(f, values)]
             if missing:
-                raise UserError("error.missing_fields", fields=missing, field=missing[0])
+                named = [f"{self.words}{f.key}" for f in missing]
+                raise UserError("error.missing_fields", fields=named, field=missing[0].key)
         columns: dict[str, Any] = {}
         for f in self.fields:
             if f.key in values or values.keys() & set(f.instead):

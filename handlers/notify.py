@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from handlers import roles
 from handlers.context import Context
 from handlers.messages import Message, Text, to_dict
+from handlers.orgconfig import ChannelRoute
 from handlers.targets import CHANNEL, PERSON, Target
 from storage.models import OutboxMessage, Person, RoleGrant
 
@@ -119,9 +120,25 @@ def channel(
 ) -> int:
     """Queue a notice to the channel configured for ``kind`` on each active platform (or on
     those of ``only``), a text @-mentioning ``mention`` where they have an id there."""
-    route = ctx.org.channels.get(kind)
+    return to_route(
+        ctx, ctx.org.channels.get(kind), f"#{kind}", build, subject, mention=mention, only=only
+    )
+
+
+def to_route(
+    ctx: Context,
+    route: ChannelRoute | None,
+    console: str,
+    build: Builder,
+    subject: str | None = None,
+    *,
+    mention: Sequence[Person] = (),
+    only: Sequence[str] = (),
+) -> int:
+    """Queue a notice to the addresses of ``route`` (the console's: ``console``), as
+    ``channel`` does for a kind of notice (a system's own channels use it directly)."""
     addresses = {
-        "console": f"#{kind}",
+        "console": console,
         "slack": route.slack if route else None,
         "wecom": _wecom_channel(route) if route else None,
     }

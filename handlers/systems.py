@@ -47,3 +47,17 @@ def affected(systems: Iterable[SystemSpec], names: Iterable[str]) -> list[System
                 down.add(s.name.casefold())
                 grew = True
     return [s for s in every if s.name.casefold() in down]
+
+
+def related(systems: Iterable[SystemSpec], names: Iterable[str]) -> set[str]:
+    """The names (folded) a shutdown of ``names`` touches: themselves, what they depend on and
+    what depends on them, each transitively. Another window on any of them clashes with it."""
+    every, names = list(systems), [n.casefold() for n in names]
+    needs = {s.name.casefold(): {d.casefold() for d in s.depends_on} for s in every}
+    below, todo = set(names), list(names)
+    while todo:
+        for dependency in needs.get(todo.pop(), ()):
+            if dependency not in below:
+                below.add(dependency)
+                todo.append(dependency)
+    return below | {s.name.casefold() for s in affected(every, names)}

@@ -101,3 +101,15 @@ class Calendar:
         """Whether ``day`` counts as a working day, and whether that is known or a guess."""
         working = self.is_working_day(day)
         return (day.weekday() < 5, False) if working is None else (working, True)
+
+
+_BUILT: dict[int, tuple[CalendarSpec, Calendar]] = {}
+
+
+def of(spec: CalendarSpec) -> Calendar:
+    """The calendar of an organisation file's ``calendar:`` section, built once per section
+    (building one reads every published day)."""
+    held = _BUILT.get(id(spec))
+    if held is None or held[0] is not spec:
+        held = _BUILT[id(spec)] = (spec, Calendar(spec))
+    return held[1]

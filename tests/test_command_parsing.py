@@ -51,7 +51,7 @@ def test_an_unknown_area_close_to_one_suggests_it(chat, typed, who, suggestion):
     ("who", "typed"),
     [
         ("alice", "frobnicate"),  # was "oncall"
-        ("alice", "shutdown request S-1"),  # was "todo"
+        ("alice", "shutdwn-plan S-1"),  # was "todo" (as "shutdown request", before shutdowns)
         ("zhang", "周报"),  # was "报障": one character of two in common is not near
         ("alice", "stats"),  # was "visits"
         ("alice", "qwertyuiop"),

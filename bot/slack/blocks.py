@@ -103,18 +103,19 @@ def card_blocks(card: Card) -> list[dict[str, Any]]:
     return result
 
 
-def _input(field, i18n: I18n, locale: str) -> dict[str, Any]:
+def _input(form: Form, field, i18n: I18n, locale: str) -> dict[str, Any]:
+    hint = cut(i18n.t(locale, form.hint_key(field)), 150)
     element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": "value",
         "multiline": field.kind == "multiline",
-        "placeholder": {"type": "plain_text", "text": cut(i18n.t(locale, field.hint_key), 150)},
+        "placeholder": {"type": "plain_text", "text": hint},
     }
     return {
         "type": "input",
         "block_id": field.key,
         "optional": field.optional,
-        "label": {"type": "plain_text", "text": cut(i18n.t(locale, field.label_key), 2000)},
+        "label": {"type": "plain_text", "text": cut(i18n.t(locale, form.label_key(field)), 2000)},
         "element": element,
     }
 
@@ -128,7 +129,7 @@ def form_modal(form: Form, i18n: I18n, locale: str, metadata: str) -> dict[str, 
         "title": {"type": "plain_text", "text": cut(i18n.t(locale, form.title_key), 24)},
         "submit": {"type": "plain_text", "text": cut(i18n.t(locale, "form.submit"), 24)},
         "close": {"type": "plain_text", "text": cut(i18n.t(locale, "form.cancel"), 24)},
-        "blocks": [_input(field, i18n, locale) for field in form.fields],
+        "blocks": [_input(form, field, i18n, locale) for field in form.fields],
     }
 
 

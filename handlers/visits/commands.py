@@ -90,14 +90,10 @@ def request(ctx: Context, inv: Invocation) -> None:
         subject_id=visit.id,
         action="visit.request",
         new_state=s.REQUESTED,
-        details=_audit_fields(fields),
+        details=audit.plain(fields),
     )
     announce(ctx, visit, "requested")
     _filed(ctx, visit, "visit.filed", others)
-
-
-def _audit_fields(fields: dict) -> dict:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
 
 
 @commands("visit", "approve", aliases=("ok", "pass", "批准", "通过", "同意"))
@@ -180,7 +176,7 @@ def edit(ctx: Context, inv: Invocation) -> None:
         room_id = fields.get("room_id", visit.room_id)
         minutes = fields.get("duration_minutes", visit.duration_minutes)
         others = overlap.check(ctx, room_id, start_at, minutes, other_than=visit.id)
-    kit.move(ctx, s.MACHINE, visit, "edit", details=_audit_fields(fields))
+    kit.move(ctx, s.MACHINE, visit, "edit", details=audit.plain(fields))
     for key, value in fields.items():
         setattr(visit, key, value)
     visit.decision_note = None  # the send-back note belongs to the round that ended
