@@ -3,7 +3,7 @@ show. The window itself (begin, extend, complete) is in ``window.py``."""
 
 from typing import Any
 
-from handlers import audit, display, kit, people, roles, systems
+from handlers import audit, display, kit, people, systems
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.messages import Text
@@ -13,7 +13,7 @@ from handlers.shutdowns import checks, form, notices, timers
 from handlers.shutdowns import states as s
 from handlers.shutdowns.cards import CARDS, shutdown_card
 from handlers.shutdowns.rules import OWNERS
-from storage.models import Person, RoleGrant, Shutdown
+from storage.models import Person, Shutdown
 
 commands = Commands(Area("shutdown", ("shutdowns", "s", "停机", "停机申请", "停服")))
 
@@ -72,23 +72,17 @@ def _warnings(ctx: Context, shutdown: Shutdown) -> None:
 
 
 def chain_people_exist(ctx: Context, shutdown: Shutdown) -> bool:
-    """Whether someone besides the requester holds each role the chain asks for."""
-    for step in shutdown.chain:
-        if "role" in step:
-            holders = ctx.session.scalars(
-                RoleGrant.__table__.select()
-                .with_only_columns(RoleGrant.person_id)
-                .where(RoleGrant.role.in_(roles.holders(step["role"])))
-            ).all()
-            if not set(holders) - {shutdown.requester_id}:
-                return False
-    return True
+    """Whether someone active besides the requester holds each role the chain asks for."""
+    others = [p for p in kit.staff(ctx).people if p.id != shutdown.requester_id]
+    return all(
+        any(p.has(step["role"]) for p in others) for step in shutdown.chain if "role" in step
+    )
 
 
 @commands("shutdown", "request", aliases=("new", "file", "申请", "提交"), form=form.FORM, words=0)
 def request(ctx: Context, inv: Invocation) -> None:
-    columns = form.FORM.validate(ctx, inv.options)
-    emergency = columns.get("emergency", False)
+    columns = {"notify": [], "emergency": False, **form.FORM.validate(ctx, inv.options)}
+    emergency = columns["emergency"]
     checks.window(
         ctx, columns["starts_at"], columns["ends_at"], emergency=emergency,
         link=columns.get("link_ref"),
@@ -100,9 +94,7 @@ def request(ctx: Context, inv: Invocation) -> None:
         state=s.REQUESTED,
         requester_id=ctx.actor.id,
         planned_end_at=columns["ends_at"],
-        notify=columns.get("notify", []),
         engineer_ids=engineers,
-        emergency=emergency,
         chain=chain(ctx, columns["systems"], emergency),
         approved_steps=0,
         approver_ids=[],
