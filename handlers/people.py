@@ -110,6 +110,19 @@ def find(session: Session, word: str) -> Person:
     return person
 
 
+def active(session: Session, handles: list[str]) -> list[Person]:
+    """The active people of ``handles`` (as the organisation file spells them), each once, in
+    order; someone gone from the organisation since is left out rather than refused."""
+    keys = [h.strip().lstrip("@").lower() for h in handles]
+    if not keys:
+        return []
+    found = session.scalars(
+        select(Person).where(func.lower(Person.handle).in_(keys), Person.active.is_(True))
+    )
+    by_handle = {p.handle.lower(): p for p in found}
+    return list({p.id: p for p in (by_handle.get(k) for k in keys) if p}.values())
+
+
 def _role_word(word: str) -> str:
     aliases = {
         "工程师": "engineer",

@@ -1,11 +1,11 @@
 """The shutdown card: the window, what goes down with what it takes along, the approvals asked
 and given, and what the rules warn of; a card shown to one person offers their buttons only."""
 
-from handlers import display, kit, systems
+from handlers import display, kit
 from handlers.context import Actor, Context
 from handlers.messages import Card, Field, Tone
 from handlers.refs import ref
-from handlers.shutdowns import checks
+from handlers.shutdowns import checks, impact
 from handlers.shutdowns import states as s
 from storage.models import Person, Shutdown
 
@@ -36,11 +36,14 @@ def window_text(ctx: Context, shutdown: Shutdown) -> str:
     return f"{ctx.i18n.fmt(shutdown.starts_at)} – {shown}"
 
 
-def taken_along(ctx: Context, shutdown: Shutdown) -> list[str]:
-    """The systems that go down with the ones named: those that depend on them."""
-    named = {n.casefold() for n in shutdown.systems}
-    down = systems.affected(ctx.org.systems, shutdown.systems)
-    return [spec.name for spec in down if spec.name.casefold() not in named]
+def told(ctx: Context, shutdown: Shutdown) -> str:
+    """Who hears of the shutdown besides those who file and approve it: people, then channels."""
+    names = [p.name for p in impact.told(ctx, shutdown)]
+    return ", ".join([*names, *(f"#{name}" for name, _ in impact.channels(ctx, shutdown))]) or "—"
+
+
+def engineers(ctx: Context, shutdown: Shutdown) -> list[str]:
+    return [ctx.session.get(Person, i).name for i in shutdown.engineer_ids]
 
 
 def approvals(ctx: Context, locale: str, shutdown: Shutdown) -> list[dict]:
@@ -70,9 +73,11 @@ def shutdown_card(ctx: Context, locale: str, shutdown: Shutdown, viewer: Actor |
         Field(t("field.window"), window_text(ctx, shutdown)),
         Field(t("field.site"), f"{site.name if site else ''} {shutdown.site_code}".strip()),
         Field(t("field.systems"), ", ".join(shutdown.systems)),
-        Field(t("field.taken_along"), ", ".join(taken_along(ctx, shutdown)) or "—"),
+        Field(t("field.taken_along"), ", ".join(impact.taken_along(ctx, shutdown)) or "—"),
         Field(t("field.backup"), shutdown.backup),
         Field(t("field.requester"), shutdown.requester.name),
+        Field(t("field.engineers"), ", ".join(engineers(ctx, shutdown))),
+        Field(t("field.told"), told(ctx, shutdown)),
     ]
     if shutdown.link_ref:
         fields.append(Field(t("field.link"), shutdown.link_ref))

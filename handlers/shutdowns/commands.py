@@ -34,7 +34,7 @@ def chain(ctx: Context, names: list[str], emergency: bool) -> list[dict[str, Any
             steps.append({"role": step})
             continue
         for spec in systems.affected(ctx.org.systems, names):
-            ids = [people.find(ctx.session, handle).id for handle in spec.owners]
+            ids = [p.id for p in people.active(ctx.session, spec.owners)]
             if ids:
                 steps.append({"people": ids, "system": spec.name})
     return steps

@@ -3,11 +3,11 @@ for its reader; once it is decided, everyone it concerns hears — its requester
 its approvers, the people it names to notify, and the owners and channels of every system it
 takes down (those that depend on the systems named included)."""
 
-from handlers import display, notify, people, systems
+from handlers import display, notify
 from handlers.context import Context
 from handlers.messages import File, Text, Tone
 from handlers.refs import ref
-from handlers.shutdowns import calendar
+from handlers.shutdowns import calendar, impact
 from handlers.shutdowns import states as s
 from handlers.shutdowns.cards import window_text
 from storage.models import Person, Shutdown
@@ -30,10 +30,7 @@ def concerned(ctx: Context, shutdown: Shutdown) -> list[Person]:
     """The people a decided shutdown concerns, each once, in a stable order."""
     ids = [shutdown.requester_id, *shutdown.engineer_ids, *shutdown.approver_ids]
     found = [ctx.session.get(Person, i) for i in ids]
-    found += [people.find(ctx.session, handle) for handle in shutdown.notify]
-    for spec in systems.affected(ctx.org.systems, shutdown.systems):
-        found += [people.find(ctx.session, handle) for handle in spec.owners]
-    return list({p.id: p for p in found if p.active}.values())
+    return list({p.id: p for p in [*found, *impact.told(ctx, shutdown)] if p.active}.values())
 
 
 def tell_everyone(
@@ -46,9 +43,9 @@ def tell_everyone(
     display.tell(ctx, s.MACHINE, shutdown, whom, build)
     if calendar_file:
         display.tell(ctx, s.MACHINE, shutdown, whom, _ics(ctx, shutdown))
-    for spec in systems.affected(ctx.org.systems, shutdown.systems):
-        for route in spec.channels:
-            notify.to_route(ctx, route, f"#{spec.name}", build, subject)
+    for name, routes in impact.channels(ctx, shutdown):
+        for route in routes:
+            notify.to_route(ctx, route, f"#{name}", build, subject)
 
 
 def _ics(ctx: Context, shutdown: Shutdown) -> notify.Builder:
