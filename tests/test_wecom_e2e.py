@@ -223,8 +223,12 @@ def test_the_whole_visit_flow_runs_in_wecom(bot, cb, wecom):
         "visit.checkout",
     ]
     assert {a.platform for a in bot.audit(ref)} == {"wecom"}
-    # the group chat heard every step, as markdown with the commands to type
-    assert len([m for m in wecom.chat_messages("wrvisits") if ref in texts(m)]) >= 1
+    # the group chat heard the steps, as markdown with the commands to type (a card's message
+    # there cannot be rewritten: each change is posted anew; one waiting behind a later one is
+    # superseded by it), up to the end
+    bot.settle()
+    heard = [texts(m) for m in wecom.chat_messages("wrvisits") if ref in texts(m)]
+    assert catalog("state.requested") in heard[0] and catalog("state.checked_out") in heard[-1]
 
 
 def test_a_reason_button_asks_what_to_type(bot, cb, wecom):
