@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +38,16 @@ from handlers.clock import Clock
 from handlers.refs import parse_ref
 from storage import migrate
 from storage.db import Database
-from storage.models import AuditEntry, Fault, OutboxMessage, Visit
+from storage.models import AuditEntry, Fault, OutboxMessage, Shutdown, Visit
 from tests import slack_requests as sr
 from tests.conftest import BACKENDS, ORG_FILE, _scratch_database, undeclared
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, dm_channel_id
 
 BIN = Path(sys.executable).with_name("maintbot")
 COMMAND = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "bot.cli"]
 HOST = "127.0.0.1"
 ACTIONS = "actions"
+SUBJECTS = {"visit": Visit, "fault": Fault, "shutdown": Shutdown}  # a reference's row
 # an ERROR (or worse) line of the served log, in bot.settings.configure_logging's format
 ERROR_LINE = re.compile(r"^\S+ \S+ (?:ERROR|CRITICAL) (\S+): .*$", re.M)
 
@@ -148,6 +150,16 @@ class ServedBot:
         url = self.fake.response_url(hook) if hook else None
         return self.post(sr.slash_command(text, user, channel, response_url=url))
 
+    def answer(self, text: str, user: str, channel: str = "CMAINT") -> dict:
+        """The answer to ``/maint text``: in the acknowledgement, or at its response URL when it
+        comes late (the ack then says "working on it")."""
+        hook = f"cmd-{uuid.uuid4().hex[:10]}"
+        reply = self.command(text, user, channel, hook=hook)
+        assert reply.status == 200, reply.text
+        if reply.json and reply.json.get("blocks"):  # not the "working on it" placeholder
+            return reply.json
+        return self.fake.wait_for(f"hooks/{hook}")[0].args
+
     def button(self, channel: str, ts: str, action_id: str) -> tuple[dict, dict]:
         """The (actions block, button) with ``action_id`` in the message as the fake holds it."""
         message = self.fake.message(channel, ts)
@@ -225,10 +237,10 @@ class ServedBot:
             return session.get(Visit, parse_ref(ref, expected="visit")[1])
 
     def state(self, ref: str) -> str | None:
-        """The state of a visit or a fault, by its reference."""
+        """The state of a visit, a fault or a shutdown, by its reference."""
         kind, ident = parse_ref(ref)
         with self.db.unit_of_work() as session:
-            subject = session.get({"visit": Visit, "fault": Fault}[kind], ident)
+            subject = session.get(SUBJECTS[kind], ident)
             return subject.state if subject else None
 
     def wait_state(self, ref: str, state: str, timeout: float = 10.0) -> None:
@@ -285,6 +297,66 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0, what: str = "con
             raise AssertionError(f"{what} not met after {timeout}s")
         time.sleep(0.05)
     return result
+
+
+# ---- what a person sees at the fake Slack: direct messages, cards and their buttons
+
+
+def dms(fake: FakeSlack, user: str, ref: str) -> list:
+    """Successful chat.postMessage calls into the bot's DM with ``user`` naming ``ref``."""
+    channel = dm_channel_id(user)
+    return [
+        c
+        for c in fake.calls("chat.postMessage")
+        if c.ok and c.args.get("channel") == channel and mentions(c.args.get("text", ""), ref)
+    ]
+
+
+def wait_dm(fake: FakeSlack, user: str, ref: str, *words: str, timeout: float = 10.0) -> list:
+    """Wait for a DM to ``user`` naming ``ref`` (and showing ``words``); all such DMs."""
+    channel = dm_channel_id(user)
+    return fake.wait_for(
+        "chat.postMessage",
+        1,
+        timeout,
+        lambda c: (
+            c.ok
+            and c.args.get("channel") == channel
+            and mentions(c.args["text"], ref)
+            and all(w in texts(c.args) for w in words)
+        ),
+    )
+
+
+def buttons(message: dict) -> list[str]:
+    return [
+        e["action_id"]
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+def context_text(message: dict) -> str:
+    return " ".join(
+        e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]
+    )
+
+
+def wait_updated(fake: FakeSlack, channel: str, ts: str, state_label: str, timeout: float = 10.0):
+    """Wait for chat.update of the message (channel, ts) showing ``state_label``."""
+    fake.wait_for(
+        "chat.update",
+        1,
+        timeout,
+        lambda c: (
+            c.ok
+            and c.args["channel"] == channel
+            and c.args["ts"] == ts
+            and state_label in texts(c.args.get("blocks"))
+        ),
+    )
+    return fake.message(channel, ts)
 
 
 def serve_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -21,7 +21,15 @@ from tests import slack_requests as sr
 from tests import slack_server
 from tests.chat import catalog, opening
 from tests.fake_slack import dm_channel_id
-from tests.slack_server import mentions, texts
+from tests.slack_server import (
+    buttons,
+    context_text,
+    dms,
+    mentions,
+    texts,
+    wait_dm,
+    wait_updated,
+)
 
 # the served app, one per module and database backend (see tests/slack_server.py)
 bot, fake, served_url = slack_server.bot, slack_server.fake, slack_server.served_url
@@ -62,60 +70,9 @@ def new_visit(bot, task: str | None = None) -> str:
     return re.search(r"V-\d+", reply.json["text"]).group()
 
 
-def dms(fake, user: str, ref: str) -> list:
-    """Successful chat.postMessage calls into the bot's DM with ``user`` naming ``ref``."""
-    channel = dm_channel_id(user)
-    return [
-        c
-        for c in fake.calls("chat.postMessage")
-        if c.ok and c.args.get("channel") == channel and mentions(c.args.get("text", ""), ref)
-    ]
-
-
-def wait_dm(fake, user: str, ref: str, timeout: float = 10.0) -> list:
-    channel = dm_channel_id(user)
-    return fake.wait_for(
-        "chat.postMessage",
-        1,
-        timeout,
-        lambda c: c.ok and c.args.get("channel") == channel and mentions(c.args["text"], ref),
-    )
-
-
 def threaded(fake, ts: str) -> list:
     """chat.postMessage calls answering in the thread of the message ``ts``."""
     return [c for c in fake.calls("chat.postMessage") if c.args.get("thread_ts") == ts]
-
-
-def buttons(message: dict) -> list[str]:
-    return [
-        e["action_id"]
-        for b in message.get("blocks", [])
-        if b["type"] == "actions"
-        for e in b["elements"]
-    ]
-
-
-def context_text(message: dict) -> str:
-    return " ".join(
-        e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]
-    )
-
-
-def wait_updated(fake, channel: str, ts: str, state_label: str, timeout: float = 10.0):
-    """Wait for chat.update of the message (channel, ts) showing ``state_label``."""
-    fake.wait_for(
-        "chat.update",
-        1,
-        timeout,
-        lambda c: (
-            c.ok
-            and c.args["channel"] == channel
-            and c.args["ts"] == ts
-            and state_label in texts(c.args.get("blocks"))
-        ),
-    )
-    return fake.message(channel, ts)
 
 
 # ---- slash commands

@@ -160,6 +160,20 @@ def test_text_files_and_group_messages_are_markdown_or_files(wecom, sender):
     assert wecom.media(media_id)["data"] == b"ref,state\nV-7,approved\n"
 
 
+def test_a_group_card_that_changes_is_posted_anew_saying_what_changed(wecom, sender):
+    # a group message cannot be rewritten: an update is a new message with the new state
+    key = "7d1e2f30-0000-4aaa-8bbb-0123456789ab"
+    wecom.add_webhook(key)
+    for target in ("wrvisits", f"webhook:{key}"):
+        first = sender.send(item(card(APPROVE), kind="channel", target=target))
+        assert first  # a reference, so that the delivery can send the card's updates
+        changed = item(card(state="approved"), kind="channel", target=target, replaces=first)
+        assert sender.send(changed) == first
+    for group in (wecom.chat_messages("wrvisits"), wecom.robot_messages(key)):
+        *_, before, after = [m["markdown"]["content"] for m in group]
+        assert "awaiting admin review" in before and "approved" in after
+
+
 def test_a_member_gets_at_most_30_messages_a_minute_and_the_rest_wait(wecom, client, codes, chat):
     now = [1000.0]
     sender = WeComSender(client, AGENT_ID, codes, chat.core.i18n, MemberPace(lambda: now[0]))

@@ -7,7 +7,8 @@ a member are paced under WeCom's per-member cap (``bot.wecom.pace``).
 
 An update rewrites a person's card with update_template_card and a response code (from the
 send or from a click on it). When none is left, or WeCom refuses it, a new message says what
-changed: a new card, with the buttons that still apply.
+changed: a new card, with the buttons that still apply. A group's message is never rewritten:
+its reference (``chat:ID``, ``robot:KEY``) lets a card's update through, posted anew.
 """
 
 import logging
@@ -142,7 +143,7 @@ class WeComSender:
         else:
             body = self._markdown(item, chatid=chat_id)
         self.client.calling(lambda: self.client.post("appchat/send", data=body))
-        return None
+        return f"chat:{chat_id}"  # not rewritable, but a card's update gets posted anew
 
     def _to_robot(self, key: str, item: Outgoing) -> str | None:
         """A group robot: no token, no encryption, just the key in the URL."""
@@ -156,7 +157,7 @@ class WeComSender:
         result = response.json()
         if result.get("errcode"):
             raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self.client)
-        return None
+        return f"robot:{key}"
 
     # --- helpers -----------------------------------------------------------------------------
 
