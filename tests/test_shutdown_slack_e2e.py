@@ -194,14 +194,16 @@ def test_approve_click_updates_the_card_tells_owners_and_channels_and_sends_the_
     )
     notice = wait_message(wecom, "dan.w", ref, "已批准")
     assert "业务影响" in wecom_server.content(notice)
-    # the window as an .ics file, by Slack's external upload, into alice's DM
-    [done] = fake.wait_for(
+    # the window as an .ics file, by Slack's external upload, into alice's DM and erp's channel
+    uploads = fake.wait_for(
         "files.completeUploadExternal",
-        1,
+        2,
         10,
         lambda c: c.ok and c.args["files"][0]["title"] == f"{ref}.ics",
     )
-    assert done.args["channel_id"] == dm_channel_id(ALICE)
+    by_channel = {c.args["channel_id"]: c for c in uploads}
+    assert set(by_channel) == {dm_channel_id(ALICE), ERP_CHANNEL}
+    done = by_channel[dm_channel_id(ALICE)]
     uploaded = fake.file(done.args["files"][0]["id"])
     [event] = icalendar.Calendar.from_ical(uploaded["data"]).walk("VEVENT")
     assert str(event["uid"]) == f"shutdown-{ref[2:]}@maintbot"

@@ -37,15 +37,14 @@ def tell_everyone(
     ctx: Context, shutdown: Shutdown, build: notify.Builder, *, calendar_file: bool = False
 ) -> None:
     """``build``'s notice to everyone the shutdown concerns and to the channels of the systems
-    it takes down; with ``calendar_file``, the window as an .ics file beside it."""
+    it takes down; with ``calendar_file``, the window as an .ics file beside it, to each."""
     subject = ref("shutdown", shutdown.id)
     whom = concerned(ctx, shutdown)
-    display.tell(ctx, s.MACHINE, shutdown, whom, build)
-    if calendar_file:
-        display.tell(ctx, s.MACHINE, shutdown, whom, _ics(ctx, shutdown))
-    for name, routes in impact.channels(ctx, shutdown):
-        for route in routes:
-            notify.to_route(ctx, route, f"#{name}", build, subject)
+    for each in (build, _ics(ctx, shutdown)) if calendar_file else (build,):
+        display.tell(ctx, s.MACHINE, shutdown, whom, each)
+        for name, routes in impact.channels(ctx, shutdown):
+            for route in routes:
+                notify.to_route(ctx, route, f"#{name}", each, subject)
 
 
 def _ics(ctx: Context, shutdown: Shutdown) -> notify.Builder:
