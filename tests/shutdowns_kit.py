@@ -14,7 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import inspect, select
 
 from handlers.messages import from_dict, plain_text
-from storage.models import Deadline, Shutdown
+from storage.models import Deadline, Person, Shutdown
 from tests.chat import Chat
 from tests.visits_kit import assert_no_internal_error, new_outbox, ok, person_locale, sh, t
 
@@ -128,3 +128,8 @@ def events(text: str) -> dict[str, object]:
     """The VEVENTs of an iCalendar document, parsed back with the library, by UID."""
     calendar = Calendar.from_ical(text)
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+def person_id(chat: Chat, handle: str) -> int:
+    with chat.core.db.unit_of_work() as session:
+        return session.scalar(select(Person.id).where(Person.handle == handle))
