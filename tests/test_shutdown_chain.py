@@ -196,7 +196,6 @@ def test_reject_with_a_reason_tells_the_requester(chat):
     assert refused(chat, "carol", f"shutdown reject {ref} again") == bad_state(
         chat, ref, "reject", "reject", "Carol Supervisor", you=True
     )
-    assert refused(chat, "carol", f"shutdown reject {ref}") is not None
 
 
 def test_a_reject_without_a_reason_is_refused(chat):
@@ -216,8 +215,8 @@ def test_send_back_then_edit_starts_the_approvals_again(chat, org):
         "changes_requested",
         "start at 03:00, erp batch runs at 02:00",
     )
-    assert refused(chat, "carol", f"shutdown approve {ref}").endswith(
-        bad_state(chat, ref, "approve", "changes", "Erin Engineer")[-30:]
+    assert refused(chat, "carol", f"shutdown approve {ref}") == bad_state(
+        chat, ref, "approve", "changes", "Erin Engineer"
     )
     assert refused(chat, "erin", f'shutdown edit {ref} start="2026-11-29 03:00"') == t(
         chat, "error.shutdown_not_requester", ref=ref
