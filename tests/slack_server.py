@@ -435,8 +435,10 @@ def served_in_process(
     clock: Clock | None = None,
     budget: float = 1.5,
     tick_seconds: float = 0.2,
+    extra_settings: dict[str, Any] | None = None,
 ) -> Iterator[ServedBot]:
-    """The same app as ``maintbot serve``, on uvicorn in a thread of this process."""
+    """The same app as ``maintbot serve``, on uvicorn in a thread of this process
+    (``extra_settings``: further settings, e.g. ``feed_token``)."""
     import uvicorn
     from slack_sdk import WebClient
 
@@ -448,7 +450,9 @@ def served_in_process(
     from bot.slack.sender import SlackSender
     from bot.workers import ThreadWorkers
 
-    settings = Settings(database_url=database_url, config=ORG_FILE, locale="en")
+    settings = Settings(
+        database_url=database_url, config=ORG_FILE, locale="en", **(extra_settings or {})
+    )
     client = WebClient(token=fake.token, base_url=fake.base_url, timeout=10)
     rt = runtime.build(settings, senders={"slack": SlackSender(client)}, clock=clock)
     workers = ThreadWorkers(rt.core, min(4, rt.db.connections))

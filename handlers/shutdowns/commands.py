@@ -1,18 +1,15 @@
 """Shutdown commands: request, the approval chain (approve / changes / reject), edit, cancel,
 show. The window itself (begin, extend, complete) is in ``window.py``."""
 
-from typing import Any
-
-from handlers import audit, display, kit, people, systems
+from handlers import audit, display, kit
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.messages import Text
 from handlers.refs import ref
 from handlers.registry import Area, Commands, Invocation
-from handlers.shutdowns import checks, form, notices, timers
+from handlers.shutdowns import approvals, checks, form, notices, timers
 from handlers.shutdowns import states as s
 from handlers.shutdowns.cards import CARDS, shutdown_card
-from handlers.shutdowns.rules import OWNERS
 from storage.models import Person, Shutdown
 
 commands = Commands(Area("shutdown", ("shutdowns", "s", "停机", "停机申请", "停服")))
@@ -21,23 +18,6 @@ commands = Commands(Area("shutdown", ("shutdowns", "s", "停机", "停机申请"
 def load(ctx: Context, inv: Invocation, *, lock: bool = True) -> Shutdown:
     """The shutdown the command's first word names (locked for a change unless ``lock``)."""
     return kit.load(ctx, s.MACHINE, inv.arg(0, "ref"), lock=lock)
-
-
-def chain(ctx: Context, names: list[str], emergency: bool) -> list[dict[str, Any]]:
-    """The approvals a request needs: one supervisor for an emergency; else the organisation's
-    chain, its ``owners`` step one approval by an owner of each system taken down."""
-    if emergency:
-        return [{"role": "supervisor"}]
-    steps: list[dict[str, Any]] = []
-    for step in ctx.org.shutdowns.approval:
-        if step != OWNERS:
-            steps.append({"role": step})
-            continue
-        for spec in systems.affected(ctx.org.systems, names):
-            ids = [p.id for p in people.active(ctx.session, spec.owners)]
-            if ids:
-                steps.append({"people": ids, "system": spec.name})
-    return steps
 
 
 def waiting_on(ctx: Context, shutdown: Shutdown) -> list[Person]:
@@ -67,16 +47,8 @@ def _warnings(ctx: Context, shutdown: Shutdown) -> None:
     """Refuse a window that clashes when the organisation says so; else the card warns."""
     if ctx.org.shutdowns.refuse_conflicts and (clash := checks.conflicts(ctx, shutdown)):
         raise UserError("error.shutdown_conflict", refs=", ".join(clash))
-    if not chain_people_exist(ctx, shutdown):
+    if not approvals.completable(ctx, shutdown):
         ctx.reply(Text(ctx.t("shutdown.nobody_approves"), tone="warning"))
-
-
-def chain_people_exist(ctx: Context, shutdown: Shutdown) -> bool:
-    """Whether someone active besides the requester holds each role the chain asks for."""
-    others = [p for p in kit.staff(ctx).people if p.id != shutdown.requester_id]
-    return all(
-        any(p.has(step["role"]) for p in others) for step in shutdown.chain if "role" in step
-    )
 
 
 @commands("shutdown", "request", aliases=("new", "file", "申请", "提交"), form=form.FORM, words=0)
@@ -95,7 +67,7 @@ def request(ctx: Context, inv: Invocation) -> None:
         requester_id=ctx.actor.id,
         planned_end_at=columns["ends_at"],
         engineer_ids=engineers,
-        chain=chain(ctx, columns["systems"], emergency),
+        chain=approvals.chain(ctx, columns["systems"], emergency),
         approved_steps=0,
         approver_ids=[],
         sequence=0,
@@ -130,6 +102,9 @@ def approve(ctx: Context, inv: Invocation) -> None:
         answer(ctx, shutdown, "shutdown.done_extended")
         return
     last = shutdown.approved_steps + 1 >= len(shutdown.chain)
+    kit.check(ctx, s.MACHINE, shutdown, "approve" if last else "endorse")
+    if approvals.needed_later(ctx, shutdown):
+        raise UserError("error.shutdown_needed_later", ref=ref("shutdown", shutdown.id))
     kit.move(ctx, s.MACHINE, shutdown, "approve" if last else "endorse", comment=comment)
     shutdown.approver_ids = [*shutdown.approver_ids, ctx.actor.id]
     shutdown.approved_steps += 1
@@ -200,7 +175,7 @@ def edit(ctx: Context, inv: Invocation) -> None:
     for key, value in columns.items():
         setattr(shutdown, key, value)
     shutdown.planned_end_at = shutdown.ends_at
-    shutdown.chain = chain(ctx, shutdown.systems, shutdown.emergency)
+    shutdown.chain = approvals.chain(ctx, shutdown.systems, shutdown.emergency)
     shutdown.approved_steps, shutdown.approver_ids, shutdown.decision_note = 0, [], None
     _warnings(ctx, shutdown)
     announce(ctx, shutdown)

@@ -4,10 +4,11 @@ from typing import Any
 
 from handlers import people, systems
 from handlers.context import Context
-from handlers.errors import UserError
+from handlers.errors import NotFound, UserError
 from handlers.forms import Form, FormField
 from handlers.refs import parse_ref, ref
 from handlers.values import parse_list
+from storage.models import Fault, Visit
 
 
 def _systems(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
@@ -34,9 +35,12 @@ def _people(key: str, column: str, ids: bool):
 
 
 def _link(ctx: Context, values: dict[str, str]) -> dict[str, Any]:
+    """The visit or fault the window answers; it must exist (a dangling link helps nobody)."""
     kind, ident = parse_ref(values["link"])
     if kind not in ("visit", "fault"):
         raise UserError("error.shutdown_link", value=values["link"])
+    if ctx.session.get(Visit if kind == "visit" else Fault, ident) is None:
+        raise NotFound("error.not_found", ref=ref(kind, ident))
     return {"link_ref": ref(kind, ident)}
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from handlers import kit
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.grammar import parse_when
+from handlers.grammar import is_time_of_day, parse_when
 from handlers.registry import Commands, Invocation
 from handlers.shutdowns import notices, timers
 from handlers.shutdowns import states as s
@@ -55,6 +55,14 @@ def begin(ctx: Context, inv: Invocation) -> None:
     answer(ctx, shutdown, "shutdown.done_begun")
 
 
+def _new_end(ctx: Context, shutdown, typed: str):
+    """The end asked for: a point in time, or a time of day alone (``to=06:30``, as the button's
+    prompt suggests), which is on the window's last day."""
+    if is_time_of_day(typed):
+        typed = f"{ctx.i18n.local(shutdown.ends_at).date().isoformat()} {typed}"
+    return parse_when(typed, now=ctx.now(), tz=ctx.i18n.tz)
+
+
 @commands("shutdown", "extend", aliases=("延长", "延期"), options={"to": ("until", "到", "至")},
           words=1)  # fmt: skip
 def extend(ctx: Context, inv: Invocation) -> None:
@@ -63,7 +71,7 @@ def extend(ctx: Context, inv: Invocation) -> None:
     kit.check(ctx, s.MACHINE, shutdown, "extend")
     if not inv.opt("to"):
         raise UserError("error.missing_arg", name="to", usage="shutdown.extend")
-    new_end = parse_when(inv.opt("to"), now=ctx.now(), tz=ctx.i18n.tz)
+    new_end = _new_end(ctx, shutdown, inv.opt("to"))
     if new_end <= shutdown.ends_at:
         raise UserError("error.shutdown_extend_earlier", end=ctx.i18n.fmt(shutdown.ends_at))
     if new_end - shutdown.starts_at > timedelta(hours=ctx.org.shutdowns.max_hours):
