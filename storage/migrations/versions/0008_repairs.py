@@ -98,13 +98,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_repair_steps_repair_id"), table_name="repair_steps")
-
+    # a table's indexes go with it (MariaDB refuses to drop an index its foreign key needs)
     op.drop_table("repair_steps")
-    op.drop_index(op.f("ix_repair_parts_repair_id"), table_name="repair_parts")
-
     op.drop_table("repair_parts")
-    op.drop_index(op.f("ix_repairs_state"), table_name="repairs")
-    op.drop_index(op.f("ix_repairs_link_ref"), table_name="repairs")
-
     op.drop_table("repairs")
