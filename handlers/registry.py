@@ -33,6 +33,9 @@ class Spec:
     public: bool = False  # usable by someone the organisation does not know
     form: Form | None = None  # the fields it takes, for a platform that asks for them
     words: int | None = None  # the most words it takes besides options; None: free text
+    # options besides its own are passed on as typed (lower-cased), for a command whose names
+    # come from the organisation file (a checklist's items); the command refuses the unknown
+    open_options: bool = False
 
     @property
     def key(self) -> str:
@@ -88,16 +91,20 @@ class Commands:
         form: Form | None = None,
         public: bool = False,
         words: int | None = None,
+        open_options: bool = False,
     ):
         """Declare the handler ``func(ctx, invocation)`` of ``area_name verb``; a form's fields
         are its options (with their aliases), besides any ``options`` of its own. ``words``:
         how many words it reads besides its options (a reference, a schedule…): more are
         refused, never dropped (``tools=a, b`` unquoted leaves ``b`` over); None: it reads
-        free text."""
+        free text. ``open_options``: options it does not declare reach it as typed (it refuses
+        the unknown ones itself, naming those it knows)."""
 
         def declare(func):
             every = {**(form.options if form else {}), **(options or {})}
-            self.specs.append(Spec(area_name, verb, func, aliases, every, public, form, words))
+            self.specs.append(
+                Spec(area_name, verb, func, aliases, every, public, form, words, open_options)
+            )
             return func
 
         return declare
@@ -215,6 +222,8 @@ def _canonical_options(spec: Spec, given: dict[str, str]) -> dict[str, str]:
     result: dict[str, str] = {}
     for key, value in given.items():
         name = lookup.get(_fold(key))
+        if name is None and spec.open_options:
+            name = _fold(key)
         if name is None:  # the near word's documented name: aliases are not in the usage
             near = _suggest(key, list(lookup))
             raise UserError(

@@ -53,3 +53,12 @@ def parse_bool(text: str) -> bool:
 def parse_list(text: str) -> list[str]:
     """Split on ``,`` ``，`` ``、`` ``;`` ``；`` and newlines; strip items, drop empty ones."""
     return [item.strip() for item in re.split(r"[,，、;；\n]", text) if item.strip()]
+
+
+def parse_reading(text: str) -> float | str:
+    """A reading of a system's state kept as a number where it is one (``22.5``, ``45%``,
+    ``22°C``), else as typed (``ok``, ``正常``)."""
+    try:
+        return float(text.removesuffix("%").removesuffix("°C").strip())
+    except ValueError:
+        return text

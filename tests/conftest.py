@@ -218,3 +218,25 @@ def org(org_data) -> OrgConfig:
 @pytest.fixture
 def chat(db, clock, org) -> Chat:
     return Chat.start(db, clock, org)
+
+
+@pytest.fixture
+def org_repairs(org_data) -> dict:
+    """The test organisation with a repairs channel, erp-db (a database, owned by dan) and its
+    specified spare parts, and a network checklist for the switches."""
+    data = {**org_data}
+    data["channels"] = {**org_data["channels"], "repairs": {"slack": "CREPAIRS"}}
+    data["systems"] = [
+        *org_data["systems"],
+        {"name": "sw-core-1", "site": "SH1", "type": "network"},
+    ]
+    data["repairs"] = {
+        "spare_parts": {"database": ["DDR4-32G-RDIMM", "SSD-960G"]},
+        "checklists": {"network": ["hardware", "boot", "network", "redundancy"]},
+    }
+    return data
+
+
+@pytest.fixture
+def rchat(db, clock, org_repairs):
+    return Chat.start(db, clock, OrgConfig.model_validate(org_repairs))

@@ -572,7 +572,7 @@ def test_the_report_timeline_is_one_entry_a_line_in_words_in_both_languages(fcha
     fchat.text("erin", f"fault resolve {ref} failed over; primary rebuilt")
     closing = fchat.say("zhang", f"fault close {ref} cause=disk firmware bug")
     [post] = [n for n in fchat.notices("#faults") if "Fault handling report" in n]
-    en = report_lines(post, headings=6)
+    en = report_lines(post, headings=7)  # with the linked repairs' steps
     assert len(en) == 7
     assert en[0].endswith("Alice Engineer (alice): declared, tier 1")
     assert en[1].endswith(": escalation level 1: notified erin")
@@ -580,7 +580,7 @@ def test_the_report_timeline_is_one_entry_a_line_in_words_in_both_languages(fcha
     assert en[4].endswith(": tier changed: tier 1 → tier 2 — orders flow again")
     assert en[6].endswith("张伟 (zhang): closed — disk firmware bug")
     [file] = [m for m in closing if isinstance(m, File)]  # zhang closed it: in Chinese
-    zh = report_lines(file.content, headings=6)
+    zh = report_lines(file.content, headings=7)
     assert len(zh) == 7
     assert zh[0].endswith("Alice Engineer (alice)：申报故障（一级）")
     assert zh[4].endswith("：调整级别：一级 → 二级 —— orders flow again")

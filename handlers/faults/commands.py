@@ -75,15 +75,22 @@ def declare(ctx: Context, inv: Invocation) -> None:
     _answer(ctx, fault, "fault.declared")
 
 
-@commands("fault", "ack", aliases=("acknowledge", "take", "确认", "响应", "接单"), words=1)
-def ack(ctx: Context, inv: Invocation) -> None:
-    fault = load(ctx, inv)
-    kit.move(ctx, s.MACHINE, fault, "ack")
+def acknowledge(ctx: Context, fault: Fault, *, comment: str | None = None) -> None:
+    """The actor acknowledges ``fault`` (locked): the move and its audit, the response clock
+    stopped, the card repainted. ``fault ack`` and whatever else answers a fault (a repair
+    started on it) go through here."""
+    kit.move(ctx, s.MACHINE, fault, "ack", comment=comment)
     fault.acknowledged_at, fault.acknowledged_by_id = ctx.now(), ctx.actor.id
     ctx.session.flush()
     ctx.session.refresh(fault)
     timers.arm(ctx, fault)  # the response clock stops; the resolution clock runs on
     timers.show(ctx, fault)
+
+
+@commands("fault", "ack", aliases=("acknowledge", "take", "确认", "响应", "接单"), words=1)
+def ack(ctx: Context, inv: Invocation) -> None:
+    fault = load(ctx, inv)
+    acknowledge(ctx, fault)
     _answer(ctx, fault, "fault.acked")
 
 

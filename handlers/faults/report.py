@@ -1,13 +1,22 @@
 """The fault handling report (故障处理报告), written when a fault is closed: the timeline from the
 audit log, the tier and its targets, the times achieved, root cause, actions and follow-ups.
-It is posted to the faults channel and given to whoever closed the fault as a Markdown file."""
+It is posted to the faults channel and given to whoever closed the fault as a Markdown file.
+The repairs linked to the fault (``link=F-3``) give their steps and the parts replaced."""
+
+from sqlalchemy import select
 
 from handlers import audit, notify
 from handlers.context import Context
 from handlers.faults.cards import clock, tier_label
 from handlers.messages import File, Text
 from handlers.refs import ref
-from storage.models import Fault
+from storage.models import Fault, Repair
+
+
+def repairs(ctx: Context, fault: Fault) -> list[Repair]:
+    """The repair records that answer the fault, oldest first."""
+    linked = select(Repair).where(Repair.link_ref == ref("fault", fault.id)).order_by(Repair.id)
+    return list(ctx.session.scalars(linked))
 
 
 def render(ctx: Context, locale: str, fault: Fault) -> str:
@@ -23,6 +32,7 @@ def render(ctx: Context, locale: str, fault: Fault) -> str:
         ],
         response=clock(i18n, locale, fault.respond_due_at, fault.acknowledged_at, start, start),
         resolution=clock(i18n, locale, fault.resolve_due_at, fault.resolved_at, start, start),
+        repairs=repairs(ctx, fault),
     )
 
 

@@ -11,7 +11,7 @@ from handlers.registry import Commands, Invocation
 from handlers.shutdowns import notices, timers
 from handlers.shutdowns import states as s
 from handlers.shutdowns.commands import announce, answer, load
-from handlers.values import parse_bool
+from handlers.values import parse_bool, parse_reading
 
 commands = Commands()
 
@@ -29,21 +29,13 @@ COMPLETE_OPTIONS = {
 }
 
 
-def _reading(text: str):
-    """A reading kept as a number where it is one (``22.5``), else as typed."""
-    try:
-        return float(text.removesuffix("%").removesuffix("°C").strip())
-    except ValueError:
-        return text
-
-
 @commands("shutdown", "begin", aliases=("start", "开始", "开始停机"), options=STATE_OPTIONS,
           words=1)  # fmt: skip
 def begin(ctx: Context, inv: Invocation) -> None:
     """The window starts: the system's state before it (state, temperature, humidity, load)."""
     shutdown = load(ctx, inv)
     kit.check(ctx, s.MACHINE, shutdown, "begin")
-    recorded = {key: _reading(inv.opt(key)) for key in STATE_OPTIONS if inv.opt(key)}
+    recorded = {key: parse_reading(inv.opt(key)) for key in STATE_OPTIONS if inv.opt(key)}
     if not recorded:
         raise UserError("error.shutdown_state_needed", ref=f"S-{shutdown.id}")
     if ctx.now() < shutdown.starts_at - timedelta(minutes=15):

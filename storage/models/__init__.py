@@ -15,6 +15,7 @@ from storage.models.base import (
     Site,
 )
 from storage.models.faults import Fault
+from storage.models.repairs import Repair, RepairPart, RepairStep
 from storage.models.shutdowns import Shutdown
 from storage.models.visits import Visit
 
@@ -28,6 +29,9 @@ __all__ = [
     "OncallOverride",
     "OutboxMessage",
     "Person",
+    "Repair",
+    "RepairPart",
+    "RepairStep",
     "RoleGrant",
     "Room",
     "Shutdown",

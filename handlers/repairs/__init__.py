@@ -1,0 +1,15 @@
+"""Repair records (维修记录, document 000 §4–§8) and planned maintenance (document 001): steps by
+phase, parts with their serials, the test checklist, readings before and after, the business
+owner's verification, the maintenance report (维护报告) and the follow-up."""
+
+from handlers.kit import Workflow
+from handlers.repairs import cards, closing, commands, lists, record, rules, timers
+
+WORKFLOW = Workflow(
+    name="repairs",
+    commands=(commands.commands, record.commands, closing.commands, lists.commands),
+    cards=cards.CARDS,
+    timers=timers.TIMERS,
+    home=("repair list pending", "repair list mine"),
+    settings=rules.RepairRules,
+)
