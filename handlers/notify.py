@@ -74,6 +74,11 @@ def _wecom_channel(route) -> str | None:
     return f"webhook:{route.wecom_webhook}" if route.wecom_webhook else None
 
 
+def reaches(ctx: Context, recipient: Person) -> bool:
+    """Whether a platform the bot serves can send ``recipient`` a direct message."""
+    return any(p in ctx.platforms and _person_address(recipient, p) for p in PLATFORM_ORDER)
+
+
 def person(ctx: Context, recipient: Person, build: Builder, subject: str | None = None) -> bool:
     """Queue a direct notice to one person; False when no active platform reaches them."""
     locale = ctx.i18n.locale(recipient.locale)

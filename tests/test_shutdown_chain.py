@@ -48,7 +48,7 @@ def test_one_supervisor_approves_and_the_decision_is_recorded(chat):
     assert entry.actor_id == person_id(chat, "carol")
     assert entry.at == sh(2026, 11, 23, 12, 0)
     assert entry.comment == "fine, go ahead"
-    assert "✔ Carol Supervisor" in answer
+    assert "✔ Carol Supervisor" in chat.text("carol", f"shutdown show {ref}")
 
 
 def test_the_requester_cannot_approve_their_own_request(chat):
@@ -118,7 +118,8 @@ def test_the_owners_step_needs_an_owner_of_each_system_taken_down(chat, org):
         chat, "error.shutdown_twice", ref=ref
     )
     chat.clock.advance(timedelta(minutes=5))
-    card = ok(chat, "dan", f"shutdown approve {ref} 数据库可以停")
+    ok(chat, "dan", f"shutdown approve {ref} 数据库可以停")
+    card = chat.text("dan", f"shutdown show {ref}")
     assert "审批 2/3（erp-db 的业务负责人）：✔ Dan Manager" in card
     chat.clock.advance(timedelta(minutes=5))
     ok(chat, "erin", f"shutdown approve {ref} erp ok")

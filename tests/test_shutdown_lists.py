@@ -66,7 +66,7 @@ def test_pending_is_what_waits_for_my_decision(chat, org):
     fill(chat)
     assert refs(ok(chat, "carol", "shutdown list pending")) == ["S-2"]
     assert refs(ok(chat, "bob", "shutdown list pending")) == []  # an admin approves nothing
-    assert refs(ok(chat, "erin", "shutdown list pending")) == ["S-2"]  # her own, undecided
+    assert refs(ok(chat, "erin", "shutdown list pending")) == []  # her own waits for others
     ok(chat, "carol", 'shutdown changes S-2 note="a Saturday please"')
     assert refs(ok(chat, "carol", "shutdown list pending")) == []
     assert refs(ok(chat, "erin", "shutdown list pending")) == ["S-2"]  # hers to change

@@ -85,7 +85,7 @@ def test_a_request_typed_in_chinese_is_filed_and_approved_by_a_click_on_its_card
     )
     # dan, who owns erp-db and reads WeCom in Chinese, is told, with the window as a file
     notice = content(wait_message(wecom, DAN_W, ref, msgtype="markdown"))
-    assert notice.startswith(f"✅ 停机申请 {ref} 已批准：erp-db 将于")
+    assert notice.startswith(f"✅ 停机申请 {ref} 已批准：erp-db（及依赖它的 erp、crm）将于")
     assert "业务影响：ERP暂停使用" in notice and "回退方案：回刷旧固件" in notice
     assert not re.search(r"[A-Za-z]{4,}", notice.replace("erp-db", "").replace("ERP", ""))
     file = wait_message(wecom, DAN_W, msgtype="file")

@@ -51,7 +51,7 @@ def test_approval_tells_owners_channels_and_the_notify_list_with_an_ics(chat):
     assert all("BEGIN:VEVENT" in r.payload["content"] for r in files)
     [to_dan] = texts_to([r for r in rows if r.payload["kind"] == "text"], "dan")
     assert to_dan.startswith(f"✅ 停机申请 {ref} 已批准：erp-db")
-    [to_channel] = texts_to(rows, "#erp")
+    [to_channel] = texts_to([r for r in rows if r.payload["kind"] == "text"], "#erp")
     assert f"Shutdown {ref} is approved" in to_channel and "2026-11-29 02:00 – 06:00" in to_channel
 
 
@@ -71,7 +71,8 @@ def test_reminders_fire_once_each_to_everyone_concerned(chat):
     rows = sweep_at(chat, 2026, 11, 28, 2, 0)
     assert {r.target for r in rows} == EVERYONE
     assert texts_to(rows, "alice") == [
-        f"⏰ Shutdown {ref} begins in 24 h: erp-db, 2026-11-29 02:00 – 06:00."
+        f"⏰ Shutdown {ref} begins in 24 h: erp-db (and erp, crm, which depend on it), "
+        "2026-11-29 02:00 – 06:00."
     ]
     assert texts_to(rows, "zhang")[0].startswith(f"⏰ 停机 {ref} 将在 24 小时后开始")
     assert sweep_at(chat, 2026, 11, 28, 2, 1) == []

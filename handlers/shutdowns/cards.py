@@ -1,7 +1,7 @@
 """The shutdown card: the window, what goes down with what it takes along, the approvals asked
 and given, and what the rules warn of; a card shown to one person offers their buttons only."""
 
-from handlers import display, kit
+from handlers import display, kit, notify
 from handlers.context import Actor, Context
 from handlers.messages import Card, Field, Tone
 from handlers.refs import ref
@@ -36,9 +36,15 @@ def window_text(ctx: Context, shutdown: Shutdown) -> str:
     return f"{ctx.i18n.fmt(shutdown.starts_at)} – {shown}"
 
 
-def told(ctx: Context, shutdown: Shutdown) -> str:
-    """Who hears of the shutdown besides those who file and approve it: people, then channels."""
-    names = [p.name for p in impact.told(ctx, shutdown)]
+def told(ctx: Context, locale: str, shutdown: Shutdown) -> str:
+    """Who hears of the shutdown besides those who file and approve it: people (marked when no
+    platform the bot serves reaches them), then channels."""
+    names = [
+        p.name
+        if notify.reaches(ctx, p)
+        else ctx.i18n.t(locale, "shutdown.unreachable", name=p.name)
+        for p in impact.told(ctx, shutdown)
+    ]
     return ", ".join([*names, *(f"#{name}" for name, _ in impact.channels(ctx, shutdown))]) or "—"
 
 
@@ -77,7 +83,7 @@ def shutdown_card(ctx: Context, locale: str, shutdown: Shutdown, viewer: Actor |
         Field(t("field.backup"), shutdown.backup),
         Field(t("field.requester"), shutdown.requester.name),
         Field(t("field.engineers"), ", ".join(engineers(ctx, shutdown))),
-        Field(t("field.told"), told(ctx, shutdown)),
+        Field(t("field.told"), told(ctx, locale, shutdown)),
     ]
     if shutdown.link_ref:
         fields.append(Field(t("field.link"), shutdown.link_ref))

@@ -38,9 +38,12 @@ def announce(ctx: Context, shutdown: Shutdown, event: str | None = None) -> None
         display.tell(ctx, s.MACHINE, shutdown, requester, notices.notice(ctx, shutdown, event))
 
 
-def answer(ctx: Context, shutdown: Shutdown, key: str) -> None:
+def answer(ctx: Context, shutdown: Shutdown, key: str, *, card: bool = False) -> None:
+    """What was done; with ``card``, the card too (a request, or one changed). A decision's
+    card is rewritten where it is shown (the clicked one included), not sent again."""
     ctx.reply(Text(ctx.t(key, ref=ref("shutdown", shutdown.id)), tone="success"))
-    ctx.reply(shutdown_card(ctx, ctx.locale, shutdown, ctx.actor))
+    if card:
+        ctx.reply(shutdown_card(ctx, ctx.locale, shutdown, ctx.actor))
 
 
 def _warnings(ctx: Context, shutdown: Shutdown) -> None:
@@ -83,7 +86,7 @@ def request(ctx: Context, inv: Invocation) -> None:
         new_state=s.REQUESTED, details=audit.plain(columns),
     )  # fmt: skip
     announce(ctx, shutdown)
-    answer(ctx, shutdown, "shutdown.filed")
+    answer(ctx, shutdown, "shutdown.filed", card=True)
 
 
 @commands("shutdown", "approve", aliases=("ok", "批准", "同意", "通过"))
@@ -179,7 +182,7 @@ def edit(ctx: Context, inv: Invocation) -> None:
     shutdown.approved_steps, shutdown.approver_ids, shutdown.decision_note = 0, [], None
     _warnings(ctx, shutdown)
     announce(ctx, shutdown)
-    answer(ctx, shutdown, "shutdown.updated")
+    answer(ctx, shutdown, "shutdown.updated", card=True)
 
 
 @commands("shutdown", "cancel", aliases=("withdraw", "取消", "撤回"), options={"reason": ("原因",)})

@@ -43,13 +43,12 @@ def _mine(ctx: Context, shutdown: Shutdown) -> bool:
 
 
 def _waits_for_me(ctx: Context, shutdown: Shutdown, everyone: kit.Staff) -> bool:
-    """My own request still undecided, or a decision the rules let me take."""
+    """A decision the rules let me take, or my own request sent back to me for changes (my own
+    request waiting for others is in ``mine``)."""
     if shutdown.state == s.CHANGES:
         return ctx.actor.id == shutdown.requester_id
     step = s.MACHINE.step("approve", shutdown.state)
-    return kit.refusal(s.MACHINE, step, ctx.actor, shutdown, everyone) is None or (
-        shutdown.state == s.REQUESTED and ctx.actor.id == shutdown.requester_id
-    )
+    return kit.refusal(s.MACHINE, step, ctx.actor, shutdown, everyone) is None
 
 
 @commands("shutdown", "list", aliases=("ls", "列表", "日历"),

@@ -19,7 +19,8 @@ def notice(ctx: Context, shutdown: Shutdown, event: str, tone: Tone = "info", **
     def build(locale: str, viewer: Person | None) -> Text:
         text = ctx.i18n.render(
             locale, f"shutdown_{event}", shutdown=shutdown, ref=ref("shutdown", shutdown.id),
-            actor=ctx.actor, window=window_text(ctx, shutdown), **params,
+            actor=ctx.actor, window=window_text(ctx, shutdown),
+            along=impact.taken_along(ctx, shutdown), **params,
         )  # fmt: skip
         return Text(text, tone=tone)
 
