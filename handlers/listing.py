@@ -1,13 +1,15 @@
 """What the lists share: how long they get, and the site and date filters typed as options."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.grammar import parse_when
+from handlers.messages import Card
 from handlers.registry import Invocation
 from storage.models import Site
 
@@ -65,3 +67,18 @@ def example(ctx: Context, site: str | None) -> str:
     today = ctx.i18n.local(ctx.now()).date()
     month = f"from={today.replace(day=1):%m-%d} to={today:%m-%d}"
     return f"site={site} {month}" if site else month
+
+
+def reply(
+    ctx: Context, rows: Sequence[Any], line: Callable[[Any], str], *, words: str, kind: str
+) -> None:
+    """A list as one card: at most ``LIMIT`` rows (fetch one more to know it was cut), a line
+    each, titled ``<words>.list_<kind>`` with the count shown, ``<words>.list_more`` (how to
+    narrow it down) when cut, ``<words>.list_empty`` when nothing is in it."""
+    shown = rows[:LIMIT]
+    lines = [line(row) for row in shown]
+    if len(rows) > len(shown):
+        more = example(ctx, shown[0].site_code)
+        lines.append(ctx.t(f"{words}.list_more", kind=kind, example=more))
+    title = ctx.t(f"{words}.list_{kind}", count=len(shown))
+    ctx.reply(Card(title=title, body="\n".join(lines) or ctx.t(f"{words}.list_empty")))

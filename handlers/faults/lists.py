@@ -6,7 +6,6 @@ from handlers import listing
 from handlers.context import Context
 from handlers.faults import states as s
 from handlers.faults.cards import tier_label
-from handlers.messages import Card
 from handlers.refs import ref
 from handlers.registry import Commands, Invocation
 from storage.models import Fault
@@ -56,18 +55,11 @@ def list_faults(ctx: Context, inv: Invocation) -> None:
         q = q.where(func.upper(Fault.site_code) == listing.site_code(ctx, site).upper())
     q = q.where(*listing.date_range(ctx, inv, Fault.declared_at))
     faults = ctx.session.scalars(q.limit(listing.LIMIT + 1)).all()
-    shown = faults[: listing.LIMIT]
-    lines = [
-        f"{ref('fault', f.id)} · {tier_label(ctx.i18n, ctx.locale, f)} · "
-        f"{ctx.t(f'state.fault_{f.state}')} · {f.title[:60]}"
-        for f in shown
-    ]
-    if len(faults) > len(shown):
-        example = listing.example(ctx, shown[0].site_code)
-        lines.append(ctx.t("fault.list_more", kind=kind, example=example))
-    ctx.reply(
-        Card(
-            title=ctx.t(f"fault.list_{kind}", count=len(shown)),
-            body="\n".join(lines) or ctx.t("fault.list_empty"),
-        )
+    listing.reply(ctx, faults, lambda f: line(ctx, f), words="fault", kind=kind)
+
+
+def line(ctx: Context, fault: Fault) -> str:
+    return (
+        f"{ref('fault', fault.id)} · {tier_label(ctx.i18n, ctx.locale, fault)} · "
+        f"{ctx.t(f'state.fault_{fault.state}')} · {fault.title[:60]}"
     )

@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from handlers import listing, roles
 from handlers.context import Context
-from handlers.messages import Card
 from handlers.refs import ref
 from handlers.registry import Commands, Invocation
 from handlers.repairs import states as s
@@ -69,9 +68,4 @@ def list_repairs(ctx: Context, inv: Invocation) -> None:
         rows = [r for r in ctx.session.scalars(q) if keep(ctx, r)]
     else:
         rows = list(ctx.session.scalars(q.limit(listing.LIMIT + 1)))
-    shown = rows[: listing.LIMIT]
-    lines = [line(ctx, r) for r in shown]
-    if len(rows) > len(shown):
-        lines.append(ctx.t("repair.list_more", example=listing.example(ctx, shown[0].site_code)))
-    title = ctx.t(f"repair.list_{kind}", count=len(shown))
-    ctx.reply(Card(title=title, body="\n".join(lines) or ctx.t("repair.list_empty")))
+    listing.reply(ctx, rows, lambda r: line(ctx, r), words="repair", kind=kind)

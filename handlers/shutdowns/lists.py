@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from handlers import kit, listing
 from handlers.context import Context
-from handlers.messages import Card
 from handlers.refs import ref
 from handlers.registry import Commands, Invocation
 from handlers.shutdowns import states as s
@@ -66,13 +65,11 @@ def list_shutdowns(ctx: Context, inv: Invocation) -> None:
         rows = [r for r in rows if _mine(ctx, r)]
     else:
         rows = ctx.session.scalars(q.limit(listing.LIMIT + 1)).all()
-    shown = rows[: listing.LIMIT]
-    lines = [
-        f"{ref('shutdown', r.id)} · {window_text(ctx, r)} · {', '.join(r.systems)} · "
-        f"{ctx.t(f'state.shutdown_{r.state}')}"
-        for r in shown
-    ]
-    if len(rows) > len(shown):
-        lines.append(ctx.t("shutdown.list_more", example=listing.example(ctx, shown[0].site_code)))
-    title = ctx.t(f"shutdown.list_{kind}", count=len(shown))
-    ctx.reply(Card(title=title, body="\n".join(lines) or ctx.t("shutdown.list_empty")))
+    listing.reply(ctx, rows, lambda r: line(ctx, r), words="shutdown", kind=kind)
+
+
+def line(ctx: Context, shutdown: Shutdown) -> str:
+    return (
+        f"{ref('shutdown', shutdown.id)} · {window_text(ctx, shutdown)} · "
+        f"{', '.join(shutdown.systems)} · {ctx.t(f'state.shutdown_{shutdown.state}')}"
+    )
