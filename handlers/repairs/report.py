@@ -5,6 +5,8 @@ to the engineers as a Markdown file, as the fault handling report is. A verifica
 completion is written into the archived report."""
 
 from handlers import audit, display, notify
+from handlers.attachments.files import display_size
+from handlers.attachments.intake import listed
 from handlers.context import Context
 from handlers.i18n import LOCALES
 from handlers.messages import File, Text
@@ -56,6 +58,9 @@ def render(ctx: Context, locale: str, repair: Repair) -> str:
         before=views.readings(ctx, locale, repair.state_before),
         after=views.readings(ctx, locale, repair.state_after),
         verification=verification(ctx, locale, repair),
+        files=[
+            (a.name, display_size(a.size), a.sha256[:12]) for a in listed(ctx, "repair", repair.id)
+        ],
     )
 
 
@@ -64,6 +69,12 @@ def archive(ctx: Context, repair: Repair) -> None:
     ctx.session.flush()
     ctx.session.refresh(repair)
     repair.report = {locale: render(ctx, locale, repair) for locale in LOCALES}
+
+
+def rearchive(ctx: Context, repair: Repair) -> None:
+    """A report already archived is written again (a file attached after the completion)."""
+    if repair.report:
+        archive(ctx, repair)
 
 
 def archived(ctx: Context, locale: str, repair: Repair) -> str | None:
