@@ -120,7 +120,7 @@ class Core:
                 every = {**parsed.options, **(options or {})}
                 invocation = self.registry.resolve(Parsed(parsed.words, every))
                 if person is None and not invocation.spec.public:
-                    return [self._unknown_user(origin, locale)]
+                    return [self.unknown_user(origin, locale)]
                 ctx = self.context(session, actor, origin)
                 invocation.spec.func(ctx, invocation)
                 return ctx.replies
@@ -158,7 +158,7 @@ class Core:
         """The dates that examples in usage strings and hints show (see i18n.examples)."""
         return self.registry.examples(self.org, self.i18n.local(self.clock.now()).date())
 
-    def _unknown_user(self, origin: Origin, locale: str) -> Text:
+    def unknown_user(self, origin: Origin, locale: str) -> Text:
         return Text(self.i18n.t(locale, "error.unknown_user", user=origin.user or "?"), "warning")
 
     def notice_for(self, origin: Origin, key: str, **params) -> Text:

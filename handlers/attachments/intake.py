@@ -52,7 +52,7 @@ def attach(core, origin: Origin, incoming: Incoming) -> list[Message]:
         with core.db.unit_of_work() as session:
             person = people.identify(session, origin)
             if person is None:
-                return [core.notice_for(origin, "error.unknown_user", user=origin.user or "?")]
+                return [core.unknown_user(origin, locale)]
             actor = people.actor_of(person, core.i18n.default_locale)
             locale = actor.locale
             ctx = core.context(session, actor, origin)
