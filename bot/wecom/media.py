@@ -34,15 +34,12 @@ def _client(access: MediaAccess) -> WeComClient:
     return WeComClient(access.corp_id, access.secret, api_base_url=access.api_url)
 
 
-def _error(answer: requests.Response, client: WeComClient) -> WeChatClientException | None:
+def _error(mime: str, data: bytes, client: WeComClient) -> WeChatClientException | None:
     """WeCom's JSON error in place of the file (an unknown or expired media id, a token)."""
-    if answer.headers.get("Content-Type", "").split(";")[0].strip() not in (
-        "application/json",
-        "text/plain",
-    ):
+    if mime.split(";")[0].strip() not in ("application/json", "text/plain"):
         return None
     try:
-        result = json.loads(answer.content or b"{}")
+        result = json.loads(data or b"{}")
     except ValueError:
         return None
     if isinstance(result, dict) and result.get("errcode"):
