@@ -43,13 +43,27 @@ def seed(db: Database, count: int) -> None:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
     rows = [
         dict(
-            state=s.APPROVED, requester_id=alice, site_code="SH1", systems=["erp-db"],
-            starts_at=(at := start + timedelta(hours=7 * i)), ends_at=at + timedelta(hours=3),
-            planned_end_at=at + timedelta(hours=3), reason="固件升级 firmware upgrade " * 3,
-            impact="ERP 停用", rollback="回刷旧固件", backup=f"job-{i}", notify=[],
-            engineer_ids=[alice], emergency=False, chain=[{"role": "supervisor"}],
-            approved_steps=1, approver_ids=[alice], sequence=0, created_at=start, updated_at=start,
-        )  # fmt: skip
+            state=s.APPROVED,
+            requester_id=alice,
+            site_code="SH1",
+            systems=["erp-db"],
+            starts_at=(at := start + timedelta(hours=7 * i)),
+            ends_at=at + timedelta(hours=3),
+            planned_end_at=at + timedelta(hours=3),
+            reason="固件升级 firmware upgrade " * 3,
+            impact="ERP 停用",
+            rollback="回刷旧固件",
+            backup=f"job-{i}",
+            notify=[],
+            engineer_ids=[alice],
+            emergency=False,
+            chain=[{"role": "supervisor"}],
+            approved_steps=1,
+            approver_ids=[alice],
+            sequence=0,
+            created_at=start,
+            updated_at=start,
+        )
         for i in range(count)
     ]
     with db.unit_of_work() as session:
