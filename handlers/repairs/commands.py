@@ -6,7 +6,7 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.faults import states as fault_states
 from handlers.faults.commands import acknowledge
-from handlers.messages import Text
+from handlers.messages import Text, Tone
 from handlers.refs import ref
 from handlers.registry import Area, Commands, Invocation
 from handlers.repairs import form, report
@@ -41,6 +41,18 @@ def announce(ctx: Context, repair: Repair, *, to: list[Person] = ()) -> None:
     to the people ``to`` names."""
     fresh(ctx, repair)
     display.show(ctx, CARDS, repair, to=[p for p in to if p.id != ctx.actor.id])
+
+
+def log(ctx: Context, repair: Repair, key: str, tone: Tone = "info", **params) -> None:
+    """A line of the repair's log (catalog ``key``), in its thread: under its card in the
+    repairs channel, or in the channel itself where there are no threads. A callable
+    parameter is given the locale (a phase's label)."""
+
+    def build(locale: str, _viewer) -> Text:
+        values = {k: v(locale) if callable(v) else v for k, v in params.items()}
+        return Text(ctx.i18n.t(locale, key, ref=ref("repair", repair.id), **values), tone=tone)
+
+    display.in_thread(ctx, CARDS, repair, build)
 
 
 def answer(ctx: Context, repair: Repair, key: str, **params) -> None:

@@ -80,10 +80,12 @@ def as_file(ctx: Context, locale: str, repair: Repair) -> File:
 
 
 def publish(ctx: Context, repair: Repair) -> None:
-    """The archived report to the repairs channel, and as a file to the actor and the other
-    engineers (each in their language)."""
+    """The archived report in the repair's thread (under its card in the repairs channel, or
+    the channel itself where there are no threads), as text and as a file; as a file to the
+    actor and the other engineers (each in their language)."""
     subject = ref("repair", repair.id)
-    notify.channel(ctx, "repairs", lambda loc, _v: Text(archived(ctx, loc, repair) or ""), subject)
+    notify.thread(ctx, "repairs", lambda loc, _v: Text(archived(ctx, loc, repair) or ""), subject)
+    notify.thread(ctx, "repairs", lambda loc, _v: as_file(ctx, loc, repair), subject)
     ctx.reply(as_file(ctx, ctx.locale, repair))
     engineers = [ctx.session.get(Person, i) for i in repair.engineer_ids]
     display.tell(ctx, s.MACHINE, repair, engineers, lambda loc, _v: as_file(ctx, loc, repair))
