@@ -83,7 +83,7 @@ class SlackSender:
         answer = self.client.files_upload_v2(
             channel=channel,
             filename=file.name,
-            content=file.content,
+            content=file.data,  # bytes: a PDF as it is, a text as UTF-8
             title=file.name,
             initial_comment=escape(file.caption) or None,
             thread_ts=thread_ts,

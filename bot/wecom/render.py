@@ -89,8 +89,10 @@ def markdown(message: Message, type_hint: str, *, mentions: bool = False) -> str
             text = "".join(f"<@{user}> " for user in message.mentions) + text
         return cut_bytes(text, MARKDOWN)
     if isinstance(message, File):
-        caption, content = inert(message.caption or message.name), inert(message.content)
-        return cut_bytes(f"**{caption}**\n{content}", MARKDOWN)
+        caption = inert(message.caption or message.name)
+        if message.binary:  # a robot gets no file: the caption and the file's name
+            return cut_bytes(f"**{caption}**\n{inert(message.name)}", MARKDOWN)
+        return cut_bytes(f"**{caption}**\n{inert(message.content)}", MARKDOWN)
     lines = [f"**{inert(message.title)}**"]
     lines += [f"> {inert(f.label)}: {inert(f.value)}" for f in message.fields]
     if message.body:

@@ -119,10 +119,11 @@ def show(ctx: Context, inv: Invocation) -> None:
 
 @commands("repair", "report", aliases=("报告", "维护报告"), words=1)
 def show_report(ctx: Context, inv: Invocation) -> None:
-    """The archived maintenance report, in the reader's language, as text and as a file."""
+    """The archived maintenance report, in the reader's language, as text and as files
+    (Markdown and PDF)."""
     repair = load(ctx, inv, lock=False)
-    text = report.archived(ctx, ctx.locale, repair)
-    if text is None:
+    if report.archived(ctx, ctx.locale, repair) is None:
         raise UserError("error.repair_no_report", ref=ref("repair", repair.id))
-    ctx.reply(Text(text))
-    ctx.reply(report.as_file(ctx, ctx.locale, repair))
+    ctx.reply(report.as_text(ctx, ctx.locale, repair))
+    for file in report.as_files(ctx, ctx.locale, repair):
+        ctx.reply(file)
