@@ -77,7 +77,7 @@ class ConsoleOutput:
             return tone_mark(message.tone, message.text) + message.text
         if isinstance(message, File):
             path = self.files_dir / Path(message.name).name
-            path.write_text(message.content, encoding="utf-8")
+            path.write_bytes(message.data)
             return f"📎 {message.caption} → {path}"
         return self._card(message, compact)
 

@@ -23,7 +23,7 @@ from sqlalchemy import or_, select, update
 from handlers.clock import Clock
 from handlers.messages import Message, from_dict
 from handlers.platforms import Platform
-from handlers.targets import Target
+from handlers.targets import CHANNEL, REPLY, Target
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -146,6 +146,10 @@ class Deliverer:
                 replaces = self._original_ref(session, row, now) if row.replaces_id else None
                 if row.replaces_id and replaces is None:
                     continue
+                if row.target_kind == REPLY and not self._thread_of(session, row, now):
+                    continue
+                if row.target in skip:  # a reply now in a thread being served: its turn waits
+                    continue
                 token = uuid.uuid4().hex
                 won = session.execute(
                     update(OutboxMessage)
@@ -199,6 +203,25 @@ class Deliverer:
         else:
             row.next_attempt_at = max(original.next_attempt_at, now + timedelta(seconds=1))
         return None
+
+    def _thread_of(self, session, row: OutboxMessage, now) -> bool:
+        """Make a reply under a posted message a THREAD row once that message is sent (the
+        channel itself when it was sent without a reference or never will be); False while it
+        is still on its way (the reply waits for it)."""
+        parent = session.get(OutboxMessage, int(row.target)) if row.target.isdigit() else None
+        if parent is None:
+            row.status, row.last_error = "failed", f"no message {row.target} to reply under"
+            return False
+        channel, _, ts = (parent.external_ref or "").partition(":")
+        if parent.status == "sent" and channel and ts:
+            to = Target.thread(channel, ts)
+        elif parent.status in ("sent", "failed", "dead"):
+            to = Target(CHANNEL, parent.target)
+        else:
+            row.next_attempt_at = max(parent.next_attempt_at, now + timedelta(seconds=1))
+            return False
+        row.target_kind, row.target = to.encode()
+        return True
 
     def _deliver(self, item: Outgoing) -> None:
         try:

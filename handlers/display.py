@@ -69,3 +69,9 @@ def tell(ctx: Context, machine: Machine, row, whom: Iterable[Person], build: not
     subject = ref(machine.kind, row.id)
     readers = {p.id: p for p in whom if p.id != ctx.actor.id}.values()
     return sum(notify.person(ctx, person, build, subject) for person in readers)
+
+
+def in_thread(ctx: Context, cards: Cards, row, build: notify.Builder) -> int:
+    """A notice in ``row``'s thread: under its card in its channel where the platform has
+    threads (the record's log, read there), in the channel itself elsewhere."""
+    return notify.thread(ctx, cards.channel, build, ref(cards.machine.kind, row.id))

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import yaml
 from jinja2 import Environment, FunctionLoader, StrictUndefined, Template, pass_context
 
+from handlers import mdtext
+
 LOCALES = ("zh", "en")
 
 
@@ -56,6 +58,7 @@ class I18n:
         self.env.filters["dt"] = self.fmt
         self.env.filters["date"] = lambda value: self.local(value).strftime("%Y-%m-%d")
         self.env.filters["minutes"] = self._filter_minutes
+        self.env.filters["md"] = mdtext.markdown_filter  # user text in a Markdown report
         self.env.globals["t"] = self._global_t
 
     @cached_property

@@ -4,6 +4,7 @@ A card action carries a stable id (``visit.approve``), the subject it acts on an
 typed-command twin (``visit approve V-12``), so anything a button does can be typed.
 """
 
+import base64
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -53,18 +54,35 @@ class Card:
 
 @dataclass(frozen=True)
 class File:
+    """A file to hand over: text (``str``, sent as UTF-8) or bytes (a PDF, an image). In the
+    outbox's JSON payload bytes travel as base64 (``content_b64``)."""
+
     name: str
-    content: str
+    content: str | bytes
     mime: str = "text/plain"
     caption: str = ""
     kind: Literal["file"] = "file"
+
+    @property
+    def data(self) -> bytes:
+        """The bytes to upload."""
+        content = self.content
+        return content if isinstance(content, bytes) else content.encode("utf-8")
+
+    @property
+    def binary(self) -> bool:
+        return isinstance(self.content, bytes)
 
 
 Message = Text | Card | File
 
 
 def to_dict(message: Message) -> dict[str, Any]:
-    return asdict(message)
+    """A JSON-safe dict (the outbox's payload)."""
+    data = asdict(message)
+    if isinstance(message, File) and message.binary:
+        data["content_b64"] = base64.b64encode(data.pop("content")).decode("ascii")
+    return data
 
 
 def from_dict(data: dict[str, Any]) -> Message:
@@ -72,7 +90,10 @@ def from_dict(data: dict[str, Any]) -> Message:
     if kind == "text":
         return Text(**{**data, "mentions": tuple(data.get("mentions", ()))})
     if kind == "file":
-        return File(**data)
+        values = dict(data)
+        if "content_b64" in values:
+            values["content"] = base64.b64decode(values.pop("content_b64"))
+        return File(**values)
     if kind == "card":
         values = dict(data)
         values["fields"] = [Field(**f) for f in data.get("fields", [])]

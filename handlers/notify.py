@@ -17,7 +17,7 @@ from handlers import roles
 from handlers.context import Context
 from handlers.messages import Message, Text, to_dict
 from handlers.orgconfig import ChannelRoute
-from handlers.targets import CHANNEL, PERSON, Target
+from handlers.targets import CHANNEL, PERSON, REPLY, Target
 from storage.models import OutboxMessage, Person, RoleGrant
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,25 @@ def to_route(
             )
             count += 1
     return count
+
+
+def thread(ctx: Context, kind: str, build: Builder, subject: str) -> int:
+    """Queue a notice to ``subject``'s thread: a reply under its card in channel ``kind`` on
+    each platform with threads where the card was posted (sent, or still on its way); on the
+    others, a post to the channel itself (WeCom's group, the console), as ``channel`` does."""
+    posted = {
+        row.platform: row
+        for row in _live_cards(ctx, subject, ())
+        if row.person_id is None and row.platform in ctx.platforms
+    }
+    threaded = [p for p, row in posted.items() if ctx.platforms[p].threads]
+    locale = ctx.i18n.default_locale
+    for platform in threaded:
+        _enqueue(ctx, platform=platform, target_kind=REPLY, target=str(posted[platform].id),
+                 locale=locale, message=build(locale, None), subject=subject,
+                 person_id=None)  # fmt: skip
+    others = tuple(p for p in PLATFORM_ORDER if p not in threaded)
+    return len(threaded) + (channel(ctx, kind, build, subject, only=others) if others else 0)
 
 
 def subject_card(

@@ -12,7 +12,10 @@ CHANNEL = "channel"  # a channel or group address (a Slack channel id, WeCom cha
 THREAD = "thread"  # the thread of a channel's message
 RESPONSE = "response"  # an interaction's own reply hook (Slack's response_url): only they see it
 REPLACE = "replace"  # the same hook, replacing the (ephemeral) message that was clicked
-REPLY_HOOKS = (RESPONSE, REPLACE)  # short-lived (30 minutes) and a credential: never reported
+REPLY_HOOKS = (RESPONSE, REPLACE)
+# the thread of the message another outbox row posts (its id: a card not sent yet has no ts):
+# the deliverer makes it a THREAD once that message is sent (a CHANNEL post if it never is)
+REPLY = "reply"  # short-lived (30 minutes) and a credential: never reported
 
 _SEPARATOR = {THREAD: ":", RESPONSE: " ", REPLACE: " "}
 
@@ -30,6 +33,10 @@ class Target:
     @classmethod
     def thread(cls, channel: str, ts: str) -> "Target":
         return cls(THREAD, channel, ts)
+
+    @classmethod
+    def reply(cls, outbox_id: int) -> "Target":
+        return cls(REPLY, str(outbox_id))
 
     @classmethod
     def reply_hook(cls, channel: str, url: str, *, replace: bool = False) -> "Target":

@@ -113,13 +113,15 @@ def test_completion_archives_the_report_posts_it_hands_it_out_and_asks_the_owner
     worked(rchat, ref)
     clock.advance(timedelta(minutes=90))
     messages = rchat.say("alice", f"repair complete {ref}")
-    (report_file,) = files(messages)
+    report_file, pdf_file = files(messages)
     assert report_file.name == f"{ref}-report.md" and report_file.mime == "text/markdown"
+    assert pdf_file.name == f"{ref}-report.pdf" and pdf_file.mime == "application/pdf"
     r = repair(rchat, ref)
     assert r.state == "completed" and r.completed_at == clock.now()
     assert report_file.content == r.report["en"]
     en, zh = r.report["en"], r.report["zh"]
-    for part in (f"# Maintenance report {ref}", "| Linked to | F-1 |", "1 h 30 min",
+    for part in (f"# Maintenance report {ref}", "| System | erp-db |", "| Site | SH1 |",
+                 "| Linked to | F-1 |", "1 h 30 min",
                  "## Diagnosis findings", "BMC log shows DIMM B2 ECC errors", "### Repair work",
                  "| DDR4-32G-RDIMM | SN-OLD-1 | SN-NEW-1 | 1 | yes |",
                  "| Boot | passed |", "| Self-test | not applicable |",
@@ -138,7 +140,8 @@ def test_completion_archives_the_report_posts_it_hands_it_out_and_asks_the_owner
         assert part in zh, part
     assert en in rchat.notices("#repairs")  # the channel: in the default language (en here)
     erin_files = [row for row in rchat.outbox(target="erin") if row.kind == "file"]
-    assert [row.payload["content"] for row in erin_files] == [en]
+    assert [row.payload["name"] for row in erin_files] == [f"{ref}-report.md", f"{ref}-report.pdf"]
+    assert erin_files[0].payload["content"] == en
     ask = t(rchat, "repair.verify_ask", "zh", ref=ref, system="erp-db")
     assert ask in rchat.notices("dan")
     due = [d for d in _deadlines(rchat) if d.kind == "repair.followup"]

@@ -132,6 +132,11 @@ def test_the_owners_step_needs_an_owner_of_each_system_taken_down(chat, org):
         ("shutdown.endorse", dan, sh(2026, 11, 23, 10, 10), "数据库可以停"),
         ("shutdown.approve", erin, sh(2026, 11, 23, 10, 15), "erp ok"),
     ]
+    # the trail says which step each approval took, and in whose name
+    trail = chat.text("carol", f"audit {ref}")
+    assert "approved (step 1 of 3: supervisor)" in trail
+    assert "approved (step 2 of 3: an owner of erp-db)" in trail
+    assert "approved (step 3 of 3: an owner of erp)" in trail
 
 
 def test_a_requester_who_is_the_only_owner_is_warned_nobody_can_approve(chat, org):

@@ -236,9 +236,10 @@ def test_a_reason_button_asks_what_to_type(bot, cb, wecom):
     card = card_of(wecom, AMY_W, ref)
     [reject] = [b["key"] for b in card["button_list"] if b["key"].startswith("?visit reject")]
     click(bot, wecom, cb, AMY_W, card["task_id"], reject)
-    command = reject.removeprefix("?")
-    answer = content(wait_message(wecom, AMY_W, command))
-    assert "reason" in answer.lower()
+    command, _, hint = reject.removeprefix("?").partition("\n")
+    assert hint == catalog("prompt.reason")
+    answer = content(wait_message(wecom, AMY_W, command, msgtype="markdown"))
+    assert catalog("wecom.type_answer", hint=hint, command=command) in answer
     assert bot.state(ref) == "requested"
     say(bot, cb, AMY_W, f"{command}wrong room")
     bot.wait_state(ref, "rejected")

@@ -139,8 +139,8 @@ def test_a_card_with_buttons_goes_to_a_person_as_a_template_card(wecom, sender, 
     task_id = ref.removeprefix("card:")
     sent = wecom.card(task_id)["sent"]
     assert sent["card_type"] == "button_interaction"
-    assert [b["key"] for b in sent["button_list"]] == ["visit approve V-7",
-                                                       "?visit reject V-7 reason="]  # fmt: skip
+    keys = [b["key"] for b in sent["button_list"]]
+    assert keys == ["visit approve V-7", "?visit reject V-7 reason=\nWhy?"]  # what it asks, after
     assert codes.take(task_id, "alice.w") == wecom.card(task_id)["response_code"]
 
 

@@ -34,7 +34,7 @@ TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailabl
 class SlackSender:
     # chat.update rewrites a card at will, about 50 times a minute (Tier 3): a countdown round
     # repaints at most 40 cards a minute, leaving room for the cards that change
-    platform = Platform("slack", edits_at_will=True, repaints_per_minute=40)
+    platform = Platform("slack", edits_at_will=True, repaints_per_minute=40, threads=True)
 
     def __init__(self, client: WebClient, timeout: float = 10.0) -> None:
         self.client = client
@@ -83,7 +83,7 @@ class SlackSender:
         answer = self.client.files_upload_v2(
             channel=channel,
             filename=file.name,
-            content=file.content,
+            content=file.data,  # bytes: a PDF as it is, a text as UTF-8
             title=file.name,
             initial_comment=escape(file.caption) or None,
             thread_ts=thread_ts,

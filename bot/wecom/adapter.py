@@ -19,7 +19,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from bot.answers import Answers, Job, answer
 from bot.wecom import media
 from bot.wecom.codes import ResponseCodes
-from bot.wecom.render import PROMPT
+from bot.wecom.render import HINT, PROMPT
 from handlers.context import Origin
 from handlers.core import Core
 from handlers.messages import Message
@@ -131,9 +131,11 @@ def _click(core: Core, origin: Origin, message: dict[str, Any]) -> list[Message]
         codes.remember(task_id, origin.user, str(message["ResponseCode"]))
     if not key:
         return [core.notice_for(origin, "slack.bad_action")]
-    if key.startswith(PROMPT):  # a reason is needed: WeCom has no form, so say what to type
-        command = key.removeprefix(PROMPT)
-        return [core.notice_for(origin, "wecom.type_reason", command=command)]
+    if key.startswith(PROMPT):  # an answer is needed: WeCom has no form, so say what to type
+        command, _, hint = key.removeprefix(PROMPT).partition(HINT)
+        if hint:
+            return [core.notice_for(origin, "wecom.type_answer", command=command, hint=hint)]
+        return [core.notice_for(origin, "wecom.type_reason", command=command)]  # an older card
     return core.handle_action(origin, key)
 
 

@@ -1,8 +1,9 @@
 """Neutral messages → WeCom messages: interactive cards as ``button_interaction`` template cards,
 everything else (and anything sent to a group, where cards cannot be clicked) as markdown.
 
-Each button's ``key`` is its typed-command twin; a button that needs an answer (a reason) has a
-``?`` in front, and the click is answered with the command to type.
+Each button's ``key`` is its typed-command twin; a button that needs an answer (a reason, a
+step's text) has a ``?`` in front and what it asks for after a line break, and the click is
+answered with both: what to give, and the command to type.
 
 Message text is plain text. WeCom markdown has mentions (``<@userid>``, group robots), ``<font>``
 tags and ``[text](url)`` links, and no escape: in markdown, the text's ``< > [ ]`` become their
@@ -15,6 +16,7 @@ from typing import Any
 from handlers.messages import Card, File, Message, Text
 
 PROMPT = "?"
+HINT = "\n"  # between a button's command and what it asks for
 STYLE = {"primary": 1, "default": 2, "danger": 3}  # blue, grey, red
 MARKDOWN = 2048  # bytes, message/send and appchat/send
 TITLE, DESC, KEYNAME, VALUE, SUB_TITLE, BUTTON, KEY = 60, 60, 10, 60, 500, 16, 1024
@@ -40,7 +42,7 @@ def cut_bytes(text: str, limit: int) -> str:
 
 
 def button_key(command: str, prompt: str | None) -> str:
-    return (PROMPT if prompt else "") + command
+    return f"{PROMPT}{command}{HINT}{prompt}" if prompt else command
 
 
 def is_card(message: Message) -> bool:
@@ -87,8 +89,10 @@ def markdown(message: Message, type_hint: str, *, mentions: bool = False) -> str
             text = "".join(f"<@{user}> " for user in message.mentions) + text
         return cut_bytes(text, MARKDOWN)
     if isinstance(message, File):
-        caption, content = inert(message.caption or message.name), inert(message.content)
-        return cut_bytes(f"**{caption}**\n{content}", MARKDOWN)
+        caption = inert(message.caption or message.name)
+        if message.binary:  # a robot gets no file: the caption and the file's name
+            return cut_bytes(f"**{caption}**\n{inert(message.name)}", MARKDOWN)
+        return cut_bytes(f"**{caption}**\n{inert(message.content)}", MARKDOWN)
     lines = [f"**{inert(message.title)}**"]
     lines += [f"> {inert(f.label)}: {inert(f.value)}" for f in message.fields]
     if message.body:

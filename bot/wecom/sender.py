@@ -174,7 +174,7 @@ class WeComSender:
         return self.client.calling(lambda: self.client.post(endpoint, data=body))
 
     def _upload(self, file: File) -> str:
-        data = file.content.encode()  # bytes, not a file object: a replay must resend them
+        data = file.data  # bytes, not a file object: a replay must resend them
         answer = self.client.calling(
             lambda: self.client.media.upload("file", (file.name, data, file.mime))
         )

@@ -19,7 +19,9 @@ def repairs(ctx: Context, fault: Fault) -> list[Repair]:
     return list(ctx.session.scalars(linked))
 
 
-def render(ctx: Context, locale: str, fault: Fault) -> str:
+def render(ctx: Context, locale: str, fault: Fault, *, plain: bool = False) -> str:
+    """The report in Markdown; ``plain``: the same without escaping what people typed (to be
+    posted in chat as text rather than read as Markdown)."""
     start, i18n = fault.declared_at, ctx.i18n
     return i18n.render(
         locale,
@@ -33,11 +35,14 @@ def render(ctx: Context, locale: str, fault: Fault) -> str:
         response=clock(i18n, locale, fault.respond_due_at, fault.acknowledged_at, start, start),
         resolution=clock(i18n, locale, fault.resolve_due_at, fault.resolved_at, start, start),
         repairs=repairs(ctx, fault),
+        plain=plain,
     )
 
 
 def publish(ctx: Context, fault: Fault) -> None:
     subject = ref("fault", fault.id)
-    notify.channel(ctx, "faults", lambda loc, _viewer: Text(render(ctx, loc, fault)), subject)
+    notify.channel(
+        ctx, "faults", lambda loc, _viewer: Text(render(ctx, loc, fault, plain=True)), subject
+    )
     content = render(ctx, ctx.locale, fault)
     ctx.reply(File(f"{subject}-report.md", content, "text/markdown", ctx.t("fault.report")))

@@ -10,7 +10,7 @@ from handlers.refs import ref
 from handlers.registry import Commands, Invocation
 from handlers.repairs import report, timers, views, words
 from handlers.repairs import states as s
-from handlers.repairs.commands import announce, answer, engineers, load, owners
+from handlers.repairs.commands import announce, answer, engineers, load, log, owners
 
 commands = Commands()
 
@@ -78,6 +78,8 @@ def verify(ctx: Context, inv: Invocation) -> None:
         whom += timers.admins(ctx)
     display.tell(ctx, s.MACHINE, repair, whom, told)
     announce(ctx, repair)
+    log(ctx, repair, f"repair.verified_notice_{verdict}", "warning" if verdict == words.PROBLEM
+        else "success", by=ctx.actor.name, feedback=feedback or "")  # fmt: skip
     answer(ctx, repair, f"repair.done_verified_{verdict}")
 
 
@@ -90,6 +92,7 @@ def stable(ctx: Context, inv: Invocation) -> None:
     repair.stable_at = ctx.now()
     timers.cancel(ctx, repair)
     announce(ctx, repair)
+    log(ctx, repair, "repair.log_stable", "success", by=ctx.actor.name, note=note)
     answer(ctx, repair, "repair.done_stable")
 
 
@@ -114,4 +117,5 @@ def reopen(ctx: Context, inv: Invocation) -> None:
 
     display.tell(ctx, s.MACHINE, repair, engineers(ctx, repair), told)
     announce(ctx, repair, to=engineers(ctx, repair))
+    log(ctx, repair, "repair.reopened_notice", "warning", by=ctx.actor.name, reason=reason)
     answer(ctx, repair, "repair.done_reopened")

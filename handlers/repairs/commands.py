@@ -8,7 +8,7 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.faults import states as fault_states
 from handlers.faults.commands import acknowledge
-from handlers.messages import Text
+from handlers.messages import Text, Tone
 from handlers.refs import ref
 from handlers.registry import Area, Commands, Invocation
 from handlers.repairs import form, report
@@ -43,6 +43,18 @@ def announce(ctx: Context, repair: Repair, *, to: list[Person] = ()) -> None:
     to the people ``to`` names."""
     fresh(ctx, repair)
     display.show(ctx, CARDS, repair, to=[p for p in to if p.id != ctx.actor.id])
+
+
+def log(ctx: Context, repair: Repair, key: str, tone: Tone = "info", **params) -> None:
+    """A line of the repair's log (catalog ``key``), in its thread: under its card in the
+    repairs channel, or in the channel itself where there are no threads. A callable
+    parameter is given the locale (a phase's label)."""
+
+    def build(locale: str, _viewer) -> Text:
+        values = {k: v(locale) if callable(v) else v for k, v in params.items()}
+        return Text(ctx.i18n.t(locale, key, ref=ref("repair", repair.id), **values), tone=tone)
+
+    display.in_thread(ctx, CARDS, repair, build)
 
 
 def answer(ctx: Context, repair: Repair, key: str, **params) -> None:
@@ -113,10 +125,11 @@ def show(ctx: Context, inv: Invocation) -> None:
 
 @commands("repair", "report", aliases=("报告", "维护报告"), words=1)
 def show_report(ctx: Context, inv: Invocation) -> None:
-    """The archived maintenance report, in the reader's language, as text and as a file."""
+    """The archived maintenance report, in the reader's language, as text and as files
+    (Markdown and PDF)."""
     repair = load(ctx, inv, lock=False)
-    text = report.archived(ctx, ctx.locale, repair)
-    if text is None:
+    if report.archived(ctx, ctx.locale, repair) is None:
         raise UserError("error.repair_no_report", ref=ref("repair", repair.id))
-    ctx.reply(Text(text))
-    ctx.reply(report.as_file(ctx, ctx.locale, repair))
+    ctx.reply(report.as_text(ctx, ctx.locale, repair))
+    for file in report.as_files(ctx, ctx.locale, repair):
+        ctx.reply(file)

@@ -10,7 +10,7 @@ from handlers.refs import ref
 from handlers.registry import Commands, Invocation
 from handlers.repairs import report, views, words
 from handlers.repairs import states as s
-from handlers.repairs.commands import announce, answer, load
+from handlers.repairs.commands import announce, answer, load, log
 from handlers.values import parse_reading
 from storage.models import RepairPart, RepairStep
 
@@ -59,6 +59,8 @@ def step(ctx: Context, inv: Invocation) -> None:
     details = {"phase": phase, "number": number, "corrects": corrects}
     kit.move(ctx, s.MACHINE, repair, "step", comment=text, details=details)
     announce(ctx, repair)
+    log(ctx, repair, "repair.log_step", number=number, by=ctx.actor.name, text=text,
+        corrects=corrects, phase=lambda locale: views.phase_label(ctx, locale, phase))  # fmt: skip
     answer(ctx, repair, "repair.step_recorded", number=number)
 
 
@@ -97,6 +99,9 @@ def part(ctx: Context, inv: Invocation) -> None:
     ctx.session.add(RepairPart(repair_id=repair.id, author_id=ctx.actor.id, at=ctx.now(), **values))
     kit.move(ctx, s.MACHINE, repair, "part", details=values)
     announce(ctx, repair)
+    unlisted = listed is False
+    log(ctx, repair, "repair.log_part", "warning" if unlisted else "info", model=model,
+        quantity=quantity, old=old, new=new, by=ctx.actor.name, unlisted=unlisted)  # fmt: skip
     answer(ctx, repair, "repair.part_recorded", model=model)
     if listed is False:
         subject = _ref(repair)
@@ -132,6 +137,9 @@ def check(ctx: Context, inv: Invocation) -> None:
     repair.checklist = {**repair.checklist, **answers}
     kit.move(ctx, s.MACHINE, repair, "check", comment=note, details=results)
     announce(ctx, repair)
+    log(ctx, repair, "repair.log_check", "warning" if words.FAIL in results.values() else "info",
+        by=by, note=note, results=lambda locale: [(views.item_label(ctx, locale, i), r)
+                                                  for i, r in results.items()])  # fmt: skip
     answer(ctx, repair, "repair.checked", tally=views.tally(ctx, ctx.locale, repair))
 
 
@@ -152,6 +160,8 @@ def state(ctx: Context, inv: Invocation) -> None:
         repair.state_after = {**(repair.state_after or {}), **recorded}
     kit.move(ctx, s.MACHINE, repair, "state", details={"moment": moment, **recorded})
     announce(ctx, repair)
+    log(ctx, repair, "repair.log_state", moment=moment, by=ctx.actor.name,
+        readings=lambda locale: views.readings(ctx, locale, recorded))  # fmt: skip
     answer(ctx, repair, f"repair.state_{moment}")
 
 
@@ -170,4 +180,5 @@ def lesson(ctx: Context, inv: Invocation) -> None:
     if repair.report:
         report.archive(ctx, repair)  # the archived report keeps the feedback
     announce(ctx, repair)
+    log(ctx, repair, "repair.log_lesson", by=ctx.actor.name, text=text)
     answer(ctx, repair, "repair.lesson_recorded")

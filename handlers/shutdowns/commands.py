@@ -108,7 +108,10 @@ def approve(ctx: Context, inv: Invocation) -> None:
     kit.check(ctx, s.MACHINE, shutdown, "approve" if last else "endorse")
     if approvals.needed_later(ctx, shutdown):
         raise UserError("error.shutdown_needed_later", ref=ref("shutdown", shutdown.id))
-    kit.move(ctx, s.MACHINE, shutdown, "approve" if last else "endorse", comment=comment)
+    step = {"step": shutdown.approved_steps + 1, "of": len(shutdown.chain),
+            **shutdown.chain[shutdown.approved_steps]}  # fmt: skip
+    kit.move(ctx, s.MACHINE, shutdown, "approve" if last else "endorse", comment=comment,
+             details=step)  # fmt: skip
     shutdown.approver_ids = [*shutdown.approver_ids, ctx.actor.id]
     shutdown.approved_steps += 1
     if last:

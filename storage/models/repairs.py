@@ -36,6 +36,8 @@ class Repair(Base):
     override: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # completed with items open
     lessons: Mapped[list[Any]] = mapped_column(JSON)  # [{"text", "by", "at"}]
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # archived: {locale: markdown}
+    # what the archived report was written from, {locale: {…}}: the PDF is drawn from it
+    report_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     followup_due_at: Mapped[datetime | None]
