@@ -81,19 +81,21 @@ def test_a_repair_typed_in_chinese_with_its_card_clicked_and_its_report_as_a_fil
     # the card's Complete button: completed, the report as a file and as markdown
     click(bot, wecom, cb, ZHANG_W, card["task_id"], f"repair complete {ref}")
     wait_repair(bot, ref, lambda r: r.state == "completed")
-    [sent] = wecom.wait_for(
+    sent = wecom.wait_for(
         "message/send",
-        1,
+        2,
         10,
         lambda c: c.ok and c.body.get("touser") == ZHANG_W and c.body.get("msgtype") == "file",
     )
-    uploaded = wecom.media(sent.body["file"]["media_id"])
-    assert uploaded["filename"] == f"{ref}-report.md"
+    files = {wecom.media(s.body["file"]["media_id"])["filename"]: s for s in sent}
+    assert set(files) == {f"{ref}-report.md", f"{ref}-report.pdf"}
+    uploaded = wecom.media(files[f"{ref}-report.md"].body["file"]["media_id"])
     report = uploaded["data"].decode()
     assert report.startswith(f"# 维护报告 {ref}") and "B200" in report and fault in report
     group(wecom, f"Maintenance report {ref}", msgtype="markdown")
-    [file] = group(wecom, msgtype="file")[-1:]
-    assert wecom.media(file["file"]["media_id"])["filename"] == f"{ref}-report.md"
+    files_in_group = group(wecom, msgtype="file", count=2)
+    in_group = [wecom.media(f["file"]["media_id"])["filename"] for f in files_in_group]
+    assert in_group[-2:] == [f"{ref}-report.md", f"{ref}-report.pdf"]
     # the owner verifies, in Chinese; the group hears it
     wait_message(wecom, DAN_W, ref, "维修 验证")
     say(bot, cb, DAN_W, f"维修 验证 {ref} 正常 反馈=订单业务正常")

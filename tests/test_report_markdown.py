@@ -112,3 +112,18 @@ def test_the_fault_report_shows_typed_markup_as_text(rchat):
     assert "DB down | **urgent** [see](http://evil.example)" in html
     assert "_bad_ batch" in html and "swapped &lt;the&gt; board" in html
     assert "M|1 ×1: A|B → C" in html
+
+
+def test_a_report_posted_in_chat_shows_what_was_typed_without_markdown_escapes(rchat):
+    f = declare(rchat, '2 "DB_down | now" system=erp-db')
+    ref = start(rchat, f"erp-db link={f}")
+    ok(rchat, "alice", f'repair part {ref} model="DDR4_32G" old="SN|1" new="SN_2*"')
+    ok(rchat, "amy", f'repair complete {ref} override="checks | tomorrow"')
+    posted = [m for m in rchat.say("alice", f"repair report {ref}") if m.kind == "text"]
+    [text] = [m.text for m in posted if "DDR4" in m.text]
+    assert "DDR4_32G" in text and "SN|1" in text and "SN_2*" in text
+    assert "\\" not in text and "<br>" not in text
+    ok(rchat, "carol", f'fault resolve {f} "swapped"')
+    rchat.say("carol", f'fault close {f} cause="bad_batch #7"')
+    [channel] = [n for n in rchat.notices("#faults") if n.startswith("# ")]  # the report
+    assert "DB_down | now" in channel and "bad_batch #7" in channel and "\\" not in channel

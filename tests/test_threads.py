@@ -133,9 +133,9 @@ def test_the_report_and_its_file_go_in_the_thread(tchat):
     before = len(tchat.outbox())
     tchat.say("alice", "repair complete R-1")
     replies = [r for r in tchat.outbox()[before:] if r.target_kind == REPLY]
-    assert [r.kind for r in replies] == ["text", "file"]
+    assert [r.kind for r in replies] == ["text", "file", "file"]
     assert {r.target for r in replies} == {str(card.id)}
     assert replies[0].payload["text"].startswith("# Maintenance report R-1")
-    assert replies[1].payload["name"] == "R-1-report.md"
+    assert [r.payload["name"] for r in replies[1:]] == ["R-1-report.md", "R-1-report.pdf"]
     group = [r.kind for r in tchat.outbox()[before:] if r.target == WECOM_GROUP]
-    assert group[-2:] == ["text", "file"]  # WeCom's group: the same two, in the group
+    assert group[-3:] == ["text", "file", "file"]  # WeCom's group: the same, in the group
