@@ -50,4 +50,4 @@ def make_core(
     org = org if org is not None else load_org(settings.config)  # a bad file fails first
     db = db if db is not None else open_database(settings)
     i18n = i18n or I18n(settings.tz, settings.locale)
-    return Core(db, clock or SystemClock(), i18n, org, platforms)
+    return Core(db, clock or SystemClock(), i18n, org, platforms, files=settings.file_rules())

@@ -30,6 +30,7 @@ from bot.slack.sender import SlackSender
 from bot.wecom.adapter import Refused, WeComAdapter
 from bot.wecom.client import WeComClient
 from bot.wecom.codes import ResponseCodes
+from bot.wecom.media import MediaAccess
 from bot.wecom.sender import WeComSender
 from bot.workers import CoreWorkers, ProcessWorkers, ThreadWorkers
 from handlers.clock import SystemClock
@@ -84,7 +85,10 @@ def wire(settings: Settings, workers: int = 2) -> Served:
         served.slack = SlackAdapter(slack_client, signing_secret=secret, answers=answers)
     if settings.wecom_enabled:
         crypto = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
-        served.wecom = WeComAdapter(crypto, agent_id=settings.wecom_agent_id, answers=answers)
+        access = MediaAccess(settings.wecom_corp_id, settings.wecom_secret, settings.wecom_api_url)
+        served.wecom = WeComAdapter(
+            crypto, agent_id=settings.wecom_agent_id, answers=answers, media=access
+        )
     return served
 
 

@@ -9,6 +9,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from handlers.attachments.files import CATEGORIES, DEFAULT_TYPES, MB, FileRules
+
 
 class SettingsError(Exception):
     """One clear line naming the bad setting."""
@@ -27,6 +29,13 @@ class Settings(BaseSettings):
     # the secret part of the feeds' URLs (/feeds/<token>/<name>, e.g. the shutdown calendar
     # people subscribe to): unset, no feed is served
     feed_token: str | None = Field(None, min_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    # attachments (photos, logs posted to a repair): where the files are kept (default: a
+    # maintbot-files directory beside the SQLite database file; for PostgreSQL and MariaDB, in
+    # the working directory), the largest file taken (MB) and the types taken (categories:
+    # image, pdf, text, office, zip; or extensions such as .dwg), comma-separated
+    files_dir: Path | None = None
+    attachment_max_mb: float = Field(25.0, gt=0, le=1024)
+    attachment_types: str = ",".join(DEFAULT_TYPES)
     # Slack: the bot token (xoxb-), the signing secret, the app-level token (xapp-) for
     # Socket Mode, and the Web API's base URL (tests point it at a local fake).
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -76,6 +85,21 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value
+
+    @field_validator("files_dir", mode="before")
+    @classmethod
+    def _files_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("attachment_types")
+    @classmethod
+    def _types(cls, value: str) -> str:
+        types = [t.strip().lower() for t in value.split(",") if t.strip()]
+        wrong = [t for t in types if t not in CATEGORIES and not (t.startswith(".") and len(t) > 1)]
+        if wrong or not types:
+            known = ", ".join(CATEGORIES)
+            raise ValueError(f"unknown type {', '.join(wrong) or '(none)'}: {known} or .ext")
+        return ",".join(types)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -135,6 +159,23 @@ class Settings(BaseSettings):
         if not any(v is not None for v in values.values()):
             return []
         return [name for name, value in values.items() if value is None]
+
+    def files_directory(self) -> Path:
+        """Where attachments are kept: the setting; else beside the SQLite database file (it
+        is backed up with it); else (PostgreSQL, MariaDB, in memory) the working directory."""
+        if self.files_dir is not None:
+            return self.files_dir.resolve()
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return (Path(url.database).resolve().parent / "maintbot-files").resolve()
+        return Path("maintbot-files").resolve()
+
+    def file_rules(self) -> FileRules:
+        return FileRules(
+            self.files_directory(),
+            int(self.attachment_max_mb * MB),
+            tuple(self.attachment_types.split(",")),
+        )
 
     @property
     def tz(self) -> ZoneInfo:

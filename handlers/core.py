@@ -13,6 +13,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from handlers import deadlines, notify, people
+from handlers.attachments import Incoming, commands, intake, routes
+from handlers.attachments.files import FileRules
 from handlers.clock import Clock
 from handlers.context import SYSTEM, Actor, Context, Origin
 from handlers.errors import UserError
@@ -48,9 +50,12 @@ class Core:
     platforms: Mapping[str, Platform]
     workflows: tuple[Workflow, ...] = WORKFLOWS
     basics: tuple[Commands, ...] = BASICS
+    files: FileRules | None = None  # where attachments are kept, and what is taken; None: none
 
     def __post_init__(self) -> None:
+        self.attachable = routes.attachable(self.workflows)
         groups = [*self.basics, *(c for w in self.workflows for c in w.commands)]
+        groups.append(commands.commands(self.attachable))
         self.registry = Registry(
             groups,
             home=[h for w in self.workflows for h in w.home],
@@ -115,7 +120,7 @@ class Core:
                 every = {**parsed.options, **(options or {})}
                 invocation = self.registry.resolve(Parsed(parsed.words, every))
                 if person is None and not invocation.spec.public:
-                    return [self._unknown_user(origin, locale)]
+                    return [self.unknown_user(origin, locale)]
                 ctx = self.context(session, actor, origin)
                 invocation.spec.func(ctx, invocation)
                 return ctx.replies
@@ -144,11 +149,16 @@ class Core:
         head, _, key = command[:-1].rpartition(" ")
         return self.handle_text(origin, head, {key: answer.strip()})
 
+    def attach(self, origin: Origin, incoming: Incoming) -> list[Message]:
+        """A file sent to the bot (posted in a card's thread, or to the bot), attached to its
+        row (``handlers.attachments``). Never raises, as ``handle_text``."""
+        return intake.attach(self, origin, incoming)
+
     def examples(self) -> dict[str, str]:
         """The dates that examples in usage strings and hints show (see i18n.examples)."""
         return self.registry.examples(self.org, self.i18n.local(self.clock.now()).date())
 
-    def _unknown_user(self, origin: Origin, locale: str) -> Text:
+    def unknown_user(self, origin: Origin, locale: str) -> Text:
         return Text(self.i18n.t(locale, "error.unknown_user", user=origin.user or "?"), "warning")
 
     def notice_for(self, origin: Origin, key: str, **params) -> Text:

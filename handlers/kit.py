@@ -240,6 +240,18 @@ class Periodic:
 
 
 @dataclass(frozen=True)
+class Attachments:
+    """A workflow whose rows take files (``handlers.attachments``): ``action`` is the step of
+    its machine that attaches one — its states are when a row takes files, its rules who may
+    send them — and ``attached(ctx, row)`` what else changes when one is (the card is rewritten
+    anyway). The core routes a file to the row whose card's thread it was posted in, or to the
+    sender's row, and gives the workflow ``<kind> attach R-3`` and ``<kind> files R-3``."""
+
+    action: str = "attach"
+    attached: Callable[[Context, Any], None] | None = None
+
+
+@dataclass(frozen=True)
 class Workflow:
     """Everything the core, the runtime and Home need to know of one workflow."""
 
@@ -254,3 +266,4 @@ class Workflow:
     settings: type[BaseModel] | None = None  # its organisation-file section
     # documents served to subscribers (name → build(ctx) → (media type, text)): a calendar
     feeds: Mapping[str, Callable[[Context], tuple[str, str]]] = field(default_factory=dict)
+    attachments: Attachments | None = None  # its rows take files (it needs ``cards``)

@@ -200,6 +200,24 @@ class FakeSlack(LocalServer):
         with self._cond:
             return copy.deepcopy(self._files.get(file_id))
 
+    def share(self, user: str, name: str, data: bytes, mimetype: str | None = None) -> dict:
+        """A file ``user`` shares: the file object of its ``file_share`` event, whose
+        ``url_private_download`` the fake serves to the bot token (to any other, the sign-in
+        page, as Slack does)."""
+        mimetype = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        with self._cond:
+            fid = self._new_id("F")
+            path = f"files-pri/{TEAM_ID}-{fid}"
+            self._files[fid] = {"id": fid, "name": name, "length": len(data), "data": data,
+                                "mimetype": mimetype, "user": user}  # fmt: skip
+        return {
+            "id": fid, "created": int(time.time()), "timestamp": int(time.time()), "name": name,
+            "title": name, "mimetype": mimetype, "filetype": name.rpartition(".")[2],
+            "user": user, "mode": "hosted", "size": len(data), "is_external": False,
+            "url_private": f"{self.url}{path}/{name}",
+            "url_private_download": f"{self.url}{path}/download/{name}",
+        }  # fmt: skip
+
     def responses(self, name: str) -> list[dict]:
         """The JSON bodies posted to ``response_url(name)``."""
         return [c.args for c in self.calls(f"hooks/{name}")]
@@ -226,6 +244,8 @@ class FakeSlack(LocalServer):
         delay = self._slow + (rule.delay if rule else 0.0)
         if delay:
             self._stopping.wait(delay)
+        if isinstance(answer, bytes):
+            return status, extra, answer
         if isinstance(answer, dict):
             extra["Content-Type"] = "application/json; charset=utf-8"
             return status, extra, json.dumps(answer).encode()
@@ -259,6 +279,10 @@ class FakeSlack(LocalServer):
             return (404, {}, error) if error else self._hook(method[6:], args)
         if kind == "upload":
             return self._upload(args["file_id"], body)
+        if kind == "files-pri":
+            return self._download(
+                method.lstrip("/").partition("/")[2], headers.get("authorization", "")
+            )
         if kind != "api":
             return 404, {}, "not found"
         bearer = headers.get("authorization", "")
@@ -447,6 +471,15 @@ class FakeSlack(LocalServer):
             return 404, {}, "file_not_found"
         self._files[file_id]["data"] = body
         return 200, {}, f"OK - {len(body)}"
+
+    def _download(self, path: str, authorization: str) -> tuple[int, dict, Any]:
+        file = self._files.get(path.partition("/")[0].rpartition("-")[2])
+        if file is None or "mimetype" not in file:
+            return 404, {}, "file_not_found"
+        if authorization != f"Bearer {self.token}":  # Slack answers its sign-in page
+            page = "<!DOCTYPE html><html><body>Sign in to Maint Test</body></html>"
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, page
+        return 200, {"Content-Type": file["mimetype"]}, file["data"]
 
     def _m_files_completeUploadExternal(self, a: dict) -> dict:
         files = a.get("files")

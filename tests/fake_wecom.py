@@ -385,6 +385,16 @@ class FakeWeCom(LocalServer):
         with self._cond:
             return copy.deepcopy(self._media.get(media_id))
 
+    def receive_media(self, data: bytes, filename: str, content_type: str) -> str:
+        """A photo or a file a user sends the app: its MediaId, which ``media/get`` serves (to
+        the app's valid token) for three days, as WeCom does."""
+        with self._cond:
+            media_id = f"2recv{next(self._ids):06d}{secrets.token_urlsafe(32)}"
+            self._media[media_id] = {"type": "file", "filename": filename, "data": data,
+                                     "content_type": content_type, "size": len(data),
+                                     "expires_at": self._now() + 3 * 24 * 3600}  # fmt: skip
+            return media_id
+
     def issued_tokens(self) -> list[str]:
         with self._cond:
             return list(self._tokens)
@@ -411,6 +421,8 @@ class FakeWeCom(LocalServer):
         delay = self._slow + (rule.delay if rule else 0.0)
         if delay:
             self._stopping.wait(delay)
+        if isinstance(answer, _Raw):
+            return status, answer.headers, answer.data
         if isinstance(answer, dict):
             payload = json.dumps(answer, ensure_ascii=False).encode()
             return status, {"Content-Type": "application/json; charset=UTF-8"}, payload
@@ -455,6 +467,8 @@ class FakeWeCom(LocalServer):
                 and (parse_error or not isinstance(body, dict))
             ):
                 raise WeComError(BAD_JSON)
+            if path == "media/get":  # the file itself, not JSON
+                return 200, endpoint(query, body)
             return 200, {"errcode": OK, "errmsg": "ok", **endpoint(query, body)}
         except WeComError as err:
             return 200, {"errcode": err.code, "errmsg": wecom_errmsg(err.code, err.detail)}
@@ -703,6 +717,22 @@ class FakeWeCom(LocalServer):
         media_id = f"3fake{next(self._ids):06d}{secrets.token_urlsafe(32)}"
         self._media[media_id] = {"type": media_type, **body}
         return {"type": media_type, "media_id": media_id, "created_at": str(int(self._now()))}
+
+    def _e_media_get(self, query: dict, body: Any) -> _Raw:
+        media = self._media.get(query.get("media_id") or "")
+        if media is None or self._now() >= media.get("expires_at", float("inf")):
+            raise WeComError(INVALID_MEDIA_ID)
+        disposition = f'attachment; filename="{media["filename"]}"'
+        headers = {"Content-Type": media["content_type"], "Content-Disposition": disposition}
+        return _Raw(media["data"], headers)
+
+
+@dataclass
+class _Raw:
+    """A download's bytes and headers (media/get answers the file, not JSON)."""
+
+    data: bytes
+    headers: dict
 
 
 FakeWeCom.handler = _Handler

@@ -235,6 +235,22 @@ def message_im(
     return body | ({"thread_ts": thread_ts} if thread_ts else {})
 
 
+def file_share(
+    files: list[dict], user: str, channel: str, *, thread_ts: str | None = None,
+    text: str = "", channel_type: str = "channel",
+) -> dict:  # fmt: skip
+    """A ``message`` event of subtype ``file_share``: ``files`` shared by ``user`` (objects
+    from ``FakeSlack.share``), in ``thread_ts``'s thread when given."""
+    ts = _ts(None)
+    body = {
+        "type": "message", "subtype": "file_share", "text": text, "files": files,
+        "upload": False, "user": user, "display_as_bot": False, "ts": ts, "event_ts": ts,
+        "channel": channel, "channel_type": channel_type, "team": TEAM_ID,
+        "client_msg_id": str(uuid.uuid4()),
+    }  # fmt: skip
+    return body | ({"thread_ts": thread_ts, "parent_user_id": BOT_USER_ID} if thread_ts else {})
+
+
 def app_home_opened(user: str, *, tab: str = "home", view: dict | None = None) -> dict:
     body = {"type": "app_home_opened", "user": user, "channel": dm_channel_id(user), "tab": tab,
             "event_ts": _ts(None)}  # fmt: skip

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import handlers
+from handlers.attachments.routes import CHOSEN
 from handlers.context import Origin
 from handlers.i18n import LOCALES
 from handlers.refs import PREFIXES
@@ -176,6 +177,10 @@ def recorded_actions() -> set[str]:
                 continue
             if call.func.attr == "record":
                 [value] = [k.value for k in call.keywords if k.arg == "action"]
+                if path.parent.name == "attachments":  # f"{kind}.{CHOSEN}", for each such kind
+                    kinds = [w.cards.machine.kind for w in WORKFLOWS if w.attachments]
+                    actions.update(f"{kind}.{CHOSEN}" for kind in kinds)
+                    continue
                 words = [
                     c.value
                     for c in ast.walk(value)

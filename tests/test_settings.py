@@ -317,3 +317,34 @@ def test_only_apschedulers_coalescing_notice_is_silenced(caplog):
         )
         scheduler.warning(missed)
     assert [r.getMessage() for r in caplog.records if r.name == scheduler.name] == [missed]
+
+
+def test_the_files_directory_follows_the_sqlite_file_else_the_working_directory(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    beside = Settings(database_url=f"sqlite:///{tmp_path / 'db' / 'maint.sqlite3'}")
+    assert beside.files_directory() == tmp_path / "db" / "maintbot-files"
+    server = Settings(database_url="postgresql+psycopg://bot@db/maint")
+    assert server.files_directory() == tmp_path / "maintbot-files"
+    chosen = Settings(
+        files_dir=tmp_path / "elsewhere", attachment_max_mb=2, attachment_types="pdf,.DWG"
+    )
+    rules = chosen.file_rules()
+    assert (rules.directory, rules.max_bytes, rules.types) == (
+        tmp_path / "elsewhere",
+        2 * 1024 * 1024,
+        ("pdf", ".dwg"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("MAINTBOT_ATTACHMENT_TYPES", "image,movies", "unknown type movies"),
+        ("MAINTBOT_ATTACHMENT_MAX_MB", "0", "greater than 0"),
+    ],
+)
+def test_bad_attachment_settings_name_their_variable(variable, value, says):
+    message = error_of(**{variable: value})
+    assert message.startswith(f"invalid setting {variable}: ") and says in message, message

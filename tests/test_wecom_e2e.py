@@ -117,19 +117,19 @@ def test_a_retried_callback_is_handled_once(bot, cb, wecom):
 
 
 def test_non_text_messages_and_unknown_events_are_answered_or_ignored_politely(bot, cb, wecom):
-    image = cb.message(
+    voice = cb.message(  # (a photo or a file is an attachment: tests/test_attachments_e2e.py)
         {
             "ToUserName": CORP_ID,
             "FromUserName": ALICE_W,
             "CreateTime": 1700,
-            "MsgType": "image",
-            "PicUrl": "http://x/y.png",
+            "MsgType": "voice",
+            "Format": "amr",
             "MediaId": "m1",
             "MsgId": 99123,
             "AgentID": AGENT_ID,
         }
     )
-    assert bot.wecom(image).status == 200
+    assert bot.wecom(voice).status == 200
     assert "typed commands" in content(wait_message(wecom, ALICE_W, "typed commands"))
     before = len(wecom.calls("message/send"))
     for request in (cb.enter_agent(ALICE_W), cb.event(ALICE_W, "brand_new_event")):

@@ -204,6 +204,16 @@ class WeComCallback:
             "MsgId": next(_msg_ids) if msg_id is None else int(msg_id), "AgentID": self.agent_id,
         }, **envelope)  # fmt: skip
 
+    def media(self, from_user, media_id, kind="image", *, msg_id=None, file_name=None, **envelope):
+        """An image (``PicUrl``, ``MediaId``) or a file (``MediaId``, ``FileName``) message."""
+        extra = {"PicUrl": f"https://wework.qpic.cn/{media_id[:12]}/0"} if kind == "image" else {}
+        return self.message({
+            "ToUserName": self.corp_id, "FromUserName": from_user,
+            "CreateTime": int(time.time()), "MsgType": kind, **extra, "MediaId": media_id,
+            **({"FileName": file_name} if file_name else {}),
+            "MsgId": next(_msg_ids) if msg_id is None else int(msg_id), "AgentID": self.agent_id,
+        }, **envelope)  # fmt: skip
+
     def event(self, from_user, event, *, create_time=None, timestamp=None, nonce=None, **fields):
         """Any event; ``fields`` go between ``Event`` and ``AgentID`` (str as CDATA, int bare,
         dict as child elements, list as repeated elements). Events have no MsgId: WeCom's

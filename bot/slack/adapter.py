@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.answers import MESSAGES, REFUSAL, Answers, Job, notice
-from bot.slack import inbound
+from bot.slack import files, inbound
 from bot.slack.blocks import blocks, fallback
 from bot.slack.markup import slack_text
 from bot.slack.views import Views
@@ -34,6 +34,7 @@ ANSWERS = "maintbot.answers"  # the request context's list of answers its ack ma
 class SlackAdapter:
     def __init__(self, client: WebClient, *, signing_secret: str, answers: Answers) -> None:
         self.core = answers.core  # here for what needs no database: parsing, the catalog
+        self.token, self.api_url = client.token or "", client.base_url  # downloads files
         self.signing_secret = signing_secret
         self.answers = answers
         self.views = Views(client, answers)
@@ -156,11 +157,12 @@ class SlackAdapter:
         self._event(body, event)
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if (
-            event.get("channel_type") == "im"
-            and not event.get("bot_id")
-            and not event.get("subtype")
-        ):
+        if event.get("bot_id") or not event.get("user"):
+            return
+        if event.get("subtype") == "file_share":  # in a card's thread, or in the DM
+            for job in files.jobs(body, event, self.token, self.api_url):
+                self.answers.later(job)
+        elif event.get("channel_type") == "im" and not event.get("subtype"):
             self._event(body, event)
 
     def _event(self, body: dict[str, Any], event: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ import xmltodict
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.answers import Answers, Job, answer
+from bot.wecom import media
 from bot.wecom.codes import ResponseCodes
 from bot.wecom.render import HINT, PROMPT
 from handlers.context import Origin
@@ -46,8 +47,10 @@ class WeComAdapter:
         agent_id: int,
         answers: Answers,
         now: Callable[[], float] = time.time,
+        media: media.MediaAccess | None = None,
     ) -> None:
         self.crypto = crypto
+        self.media = media  # the app's credentials to download the files people send
         self.agent_id = agent_id
         self.now = now
         self.answers = answers
@@ -79,7 +82,7 @@ class WeComAdapter:
                 raise ValueError("no sender")
         except Exception as exc:
             raise Refused(400, f"unreadable callback XML: {exc.__class__.__name__}") from None
-        self.answers.run(handle, message)
+        self.answers.run(handle, message, self.media)
 
     def _fresh(self, query: dict[str, str]) -> None:
         missing = [k for k in ("msg_signature", "timestamp", "nonce") if not query.get(k)]
@@ -96,19 +99,23 @@ class WeComAdapter:
 # --- after the answer, on the core's workers ---------------------------------------------------
 
 
-def handle(core: Core, message: dict[str, Any]) -> None:
+def handle(core: Core, message: dict[str, Any], access: media.MediaAccess | None = None) -> None:
     """One decrypted callback, once however often WeCom retries it; the reply goes to the
     person through the outbox."""
     origin = Origin("wecom", str(message["FromUserName"]))
     to, once = Target.person(origin.user), _dedupe_key(message)
-    answer(core, Job(origin, (dispatch, origin, message), to, once=once))
+    answer(core, Job(origin, (dispatch, origin, message, access), to, once=once))
 
 
-def dispatch(core: Core, origin: Origin, message: dict[str, Any]) -> list[Message]:
+def dispatch(
+    core: Core, origin: Origin, message: dict[str, Any], access: media.MediaAccess | None = None
+) -> list[Message]:
     """The answer to one decrypted callback from ``origin``."""
     kind, event = message.get("MsgType"), str(message.get("Event") or "")
     if kind == "text":
         return core.handle_text(origin, str(message.get("Content") or ""))
+    if kind in ("image", "file") and access is not None and message.get("MediaId"):
+        return core.attach(origin, media.incoming(message, access))
     if kind == "event" and event == "template_card_event":
         return _click(core, origin, message)
     if kind == "event" and event in QUIET_EVENTS:

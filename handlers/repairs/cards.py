@@ -3,6 +3,7 @@ steps, the parts (those not on the list of specified spare parts flagged), the c
 readings, the verification and the follow-up; a card shown to one person has their buttons."""
 
 from handlers import display, kit
+from handlers.attachments.intake import count
 from handlers.context import Actor, Context
 from handlers.messages import Card, Field, Tone
 from handlers.refs import ref
@@ -61,6 +62,12 @@ def repair_card(ctx: Context, locale: str, repair: Repair, viewer: Actor | None)
         Field(t("field.checklist"), views.tally(ctx, locale, repair)),
         Field(t("field.verification"), _verification(ctx, locale, repair)),
     ]
+    if files := count(ctx, "repair", repair.id):
+        fields.append(
+            Field(
+                t("field.files"), t("repair.files_count", count=files, ref=ref("repair", repair.id))
+            )
+        )
     if followup := _followup(ctx, locale, repair):
         fields.append(Field(t("field.followup"), followup))
     body = ctx.i18n.render(

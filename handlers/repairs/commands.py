@@ -2,6 +2,8 @@
 is under way is in ``record.py``; completion, verification and the follow-up in ``closing.py``."""
 
 from handlers import audit, display, kit, people, systems
+from handlers.attachments import intake as attachments
+from handlers.attachments.commands import files_card
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.faults import states as fault_states
@@ -114,7 +116,11 @@ def start(ctx: Context, inv: Invocation) -> None:
 
 @commands("repair", "show", aliases=("view", "get", "查看", "详情"), words=1)
 def show(ctx: Context, inv: Invocation) -> None:
-    ctx.reply(repair_card(ctx, ctx.locale, load(ctx, inv, lock=False), ctx.actor))
+    """The card, and the files attached to it when there are any."""
+    repair = load(ctx, inv, lock=False)
+    ctx.reply(repair_card(ctx, ctx.locale, repair, ctx.actor))
+    if attachments.count(ctx, "repair", repair.id):
+        ctx.reply(files_card(ctx, "repair", repair.id))
 
 
 @commands("repair", "report", aliases=("报告", "维护报告"), words=1)

@@ -10,6 +10,8 @@ after completion is written into the archived report."""
 from typing import Any
 
 from handlers import audit, display, notify
+from handlers.attachments.files import display_size
+from handlers.attachments.intake import listed as attached
 from handlers.context import Context
 from handlers.i18n import LOCALES
 from handlers.messages import File, Text
@@ -96,6 +98,10 @@ def context(ctx: Context, locale: str, repair: Repair) -> dict[str, Any]:
         "after": views.readings(ctx, locale, repair.state_after),
         "verification": verification(ctx, locale, repair),
         "lessons": [{"by": x["by"], "text": x["text"]} for x in repair.lessons],
+        "files": [
+            {"name": a.name, "size": display_size(a.size), "sha256": a.sha256[:12]}
+            for a in attached(ctx, "repair", repair.id)
+        ],
     }
 
 
@@ -118,6 +124,12 @@ def archive(ctx: Context, repair: Repair) -> None:
     data = {locale: context(ctx, locale, repair) for locale in LOCALES}
     repair.report_data = data
     repair.report = {locale: render(ctx, locale, data[locale]) for locale in LOCALES}
+
+
+def rearchive(ctx: Context, repair: Repair) -> None:
+    """A report already archived is written again (a file attached after the completion)."""
+    if repair.report:
+        archive(ctx, repair)
 
 
 def archived(ctx: Context, locale: str, repair: Repair) -> str | None:

@@ -72,6 +72,11 @@ def build(i18n: I18n, locale: str, r: dict[str, Any]) -> bytes:
 
     pdf.heading(t("repair.rpt_state"))
     pdf.pairs([(t("repair.rpt_before"), r["before"]), (t("repair.rpt_after"), r["after"])])
+    pdf.heading(t("repair.rpt_files"))
+    if files := r.get("files"):
+        pdf.bullets([f"{f['name']} · {f['size']} · sha256 {f['sha256']}" for f in files])
+    else:
+        pdf.paragraph(t("repair.rpt_none"), MUTED)
     pdf.heading(t("repair.rpt_verification"))
     pdf.paragraph(r["verification"])
     if r.get("lessons"):

@@ -32,6 +32,8 @@ MACHINE = Machine(
         Step("stable", (COMPLETED,), STABLE, **WATCH),
         Step("reopen", (COMPLETED, STABLE), IN_PROGRESS, **WORKS),
         Step("lesson", (IN_PROGRESS, COMPLETED, STABLE), None),
+        # a photo or a log, while it is under way or watched (handlers.attachments)
+        Step("attach", (IN_PROGRESS, COMPLETED), None, **WORKS),
     ),
     state_label="state.repair_{state}",
     action_label="action.repair_{action}",

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per workflow besides the shared tables (``base``).
 Every model is imported here, so that the metadata (and Alembic) sees every table."""
 
+from storage.models.attachments import Attachment
 from storage.models.base import (
     AuditEntry,
     Base,
@@ -20,6 +21,7 @@ from storage.models.shutdowns import Shutdown
 from storage.models.visits import Visit
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "Base",
     "CardResponse",

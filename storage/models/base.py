@@ -135,7 +135,11 @@ class OutboxMessage(Base):
     """A notice waiting to leave (or already sent) through one platform adapter."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # the message a platform reference names: a file shared in a card's thread finds its card
+        Index("ix_outbox_external_ref", "external_ref"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
