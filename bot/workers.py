@@ -122,6 +122,8 @@ def _open_core(settings: Settings, platforms: Mapping[str, Platform], everyone) 
     db = Database(settings.database_url)  # migrated by the serving process
     db.after_commit_adding(OutboxMessage, _mark_queued)
     _core = make_core(settings, platforms=platforms, db=db)
+    # the catalogs compiled now (about a second), not in the first command's answer
+    _core.i18n.catalogs  # noqa: B018
     log.info("core worker process %d ready", os.getpid())
 
 
