@@ -201,8 +201,9 @@ def test_with_a_long_queue_a_command_is_acked_at_once_and_answered_later(fake, s
             ]
             wait_until(lambda: answers.busy >= queue, 5, "a long queue")
             reply = bot.command("help", BOB, hook=hook)
-            # no wait for the answer (the queue is long): well under the budget it would wait
-            assert reply.elapsed < answers.budget - 0.5, reply.elapsed
+            # no wait for the answer (the queue is long): it did not wait the budget out (under
+            # load the ack itself may wait for a thread the stuck acks still hold: seen at 1.15 s)
+            assert reply.elapsed < answers.budget, reply.elapsed
             assert reply.json["text"].startswith("⏳")
             assert all(f.result().json["text"].startswith("⏳") for f in stuck)  # waited 1.5 s
             # past the backlog limit a command is refused, and nothing is queued
