@@ -10,7 +10,10 @@ import pytest
 
 from handlers.messages import File
 from tests.chat import Chat
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.repairs_kit import declare, ok, refused, repair, start, t
+
+pytestmark = BACKEND_AGNOSTIC  # the backend is the storage tests' and the records' concern
 
 ALL_PASS = "hardware=pass boot=pass selftest=na network=pass business=pass"
 

@@ -10,7 +10,10 @@ from pypdf import PdfReader
 
 from handlers.messages import File, from_dict
 from tests.chat import Chat
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.repairs_kit import declare, ok, repair, start, t
+
+pytestmark = BACKEND_AGNOSTIC  # the backend is the storage tests' and the records' concern
 
 ALL_PASS = "hardware=pass boot=pass selftest=na network=pass business=pass"
 

@@ -18,10 +18,13 @@ from bot.wecom.sender import WeComSender
 from handlers.messages import File
 from handlers.targets import Target
 from storage.models import OutboxMessage
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.fake_slack import FakeSlack
 from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
 from tests.repairs_kit import ok, start
 from tests.test_repair_pdf import pdf_text, squeeze
+
+pytestmark = BACKEND_AGNOSTIC  # the backend is the storage tests' and the records' concern
 
 
 class Relay:

@@ -7,7 +7,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from handlers.mdtext import escape
+from tests.conftest import BACKEND_AGNOSTIC
 from tests.repairs_kit import declare, ok, repair, start
+
+pytestmark = BACKEND_AGNOSTIC  # the backend is the storage tests' and the records' concern
 
 PARSER = MarkdownIt("commonmark").enable("table")
 NASTY = "a|b **bold** [click](http://evil.example) <b>x</b> #tag _u_ `code` ~~s~~ & \\ end"
