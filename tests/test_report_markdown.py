@@ -10,8 +10,6 @@ from handlers.mdtext import escape
 from tests.conftest import BACKEND_AGNOSTIC
 from tests.repairs_kit import declare, ok, repair, start
 
-pytestmark = BACKEND_AGNOSTIC  # the backend is the storage tests' and the records' concern
-
 PARSER = MarkdownIt("commonmark").enable("table")
 NASTY = "a|b **bold** [click](http://evil.example) <b>x</b> #tag _u_ `code` ~~s~~ & \\ end"
 
@@ -71,6 +69,7 @@ def table_rows(markdown: str, header: str) -> list[list[str]]:
     raise AssertionError(f"no table with {header!r} in:\n{markdown}")
 
 
+@BACKEND_AGNOSTIC
 def test_the_maintenance_report_keeps_its_tables_whole(rchat):
     ref = start(rchat, 'erp-db task="swap | the #1 DIMM"')
     ok(rchat, "alice", f'repair step {ref} diagnosis "see [log](http://evil.example) | **now**"')
@@ -101,6 +100,7 @@ def markdown_tests_header(locale: str) -> str:
     return {"en": "Item", "zh": "项目"}[locale]
 
 
+@BACKEND_AGNOSTIC
 def test_the_fault_report_shows_typed_markup_as_text(rchat):
     f = declare(rchat, '2 "DB down | **urgent** [see](http://evil.example)" system=erp-db')
     ref = start(rchat, f"erp-db link={f}")
@@ -117,6 +117,7 @@ def test_the_fault_report_shows_typed_markup_as_text(rchat):
     assert "M|1 ×1: A|B → C" in html
 
 
+@BACKEND_AGNOSTIC
 def test_a_report_posted_in_chat_shows_what_was_typed_without_markdown_escapes(rchat):
     f = declare(rchat, '2 "DB_down | now" system=erp-db')
     ref = start(rchat, f"erp-db link={f}")
