@@ -7,7 +7,6 @@ specified spare parts. Module fixtures, for a repair e2e module to take:
 """
 
 import re
-import time
 
 import pytest
 import yaml
@@ -55,12 +54,12 @@ def repair(bot, ref: str) -> Repair:
 
 def wait_repair(bot, ref: str, check, timeout: float = 10.0) -> Repair:
     """The repair once ``check(row)`` holds (the served bot commits after it answers)."""
-    deadline = time.monotonic() + timeout
-    while not check(row := repair(bot, ref)):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{ref}: not as expected after {timeout}s (state {row.state})")
-        time.sleep(0.05)
-    return row
+
+    def ready() -> Repair | None:
+        row = repair(bot, ref)
+        return row if check(row) else None
+
+    return slack_server.wait_until(ready, timeout, f"{ref} as expected")
 
 
 def audit_count(bot, ref: str) -> int:
